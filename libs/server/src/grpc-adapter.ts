@@ -1,0 +1,208 @@
+// One small generic adapter: a protobuf-es service (descriptor + connect-es
+// style implementation) becomes a grpc-js service definition and handlers.
+// Requests are parsed here rather than by grpc-js, so a malformed message is
+// INVALID_ARGUMENT (grpc-js would answer INTERNAL), and statuses carry
+// google.rpc.Status details in `grpc-status-details-bin` like every gRPC server.
+import * as grpc from "@grpc/grpc-js";
+import { create, fromBinary, toBinary, type DescMessage, type DescMethod, type MessageShape } from "@bufbuild/protobuf";
+import { anyPack } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError, type MethodImplSpec, type ServiceImplSpec } from "@connectrpc/connect";
+import { StatusSchema } from "@fti/proto/google/rpc/status_pb";
+import { createCallContext, type CallContext } from "./call-context.js";
+
+const identity = (value: Buffer) => value;
+
+export interface GrpcServiceOptions {
+  /** Aborted when the server gives up waiting for in-flight calls at shutdown. */
+  shutdownSignal: AbortSignal;
+  /** Counts calls in progress, so shutdown knows when draining is done. */
+  inFlight: InFlightCalls;
+}
+
+export class InFlightCalls {
+  private count = 0;
+  private waiters: (() => void)[] = [];
+  get size() {
+    return this.count;
+  }
+  begin() {
+    this.count++;
+  }
+  end() {
+    if (--this.count === 0) for (const w of this.waiters.splice(0)) w();
+  }
+  /** Resolves once no call is in progress. */
+  drained(): Promise<void> {
+    return this.count === 0 ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
+  }
+}
+
+export function toGrpcService(spec: ServiceImplSpec, options: GrpcServiceOptions) {
+  const definition: Record<string, grpc.MethodDefinition<Buffer, Buffer>> = {};
+  const handlers: grpc.UntypedServiceImplementation = {};
+  for (const method of spec.service.methods) {
+    const impl = spec.methods[method.localName];
+    if (!impl) continue;
+    definition[method.name] = {
+      path: `/${spec.service.typeName}/${method.name}`,
+      requestStream: method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming",
+      responseStream: method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming",
+      requestSerialize: identity,
+      requestDeserialize: identity,
+      responseSerialize: identity,
+      responseDeserialize: identity,
+      originalName: method.localName,
+    };
+    handlers[method.name] = handlerFor(impl, options);
+  }
+  return { definition: definition as grpc.ServiceDefinition, handlers };
+}
+
+type AnyCall = grpc.ServerUnaryCall<Buffer, Buffer> | grpc.ServerReadableStream<Buffer, Buffer> | grpc.ServerWritableStream<Buffer, Buffer> | grpc.ServerDuplexStream<Buffer, Buffer>;
+
+function contextFor(call: AnyCall, method: DescMethod, { shutdownSignal, inFlight }: GrpcServiceOptions) {
+  inFlight.begin();
+  const ctx = createCallContext({
+    onDone: () => inFlight.end(),
+    method,
+    protocolName: "grpc",
+    deadline: call.getDeadline(),
+    shutdownSignal,
+    readHeaders: () => metadataToHeaders(call.metadata),
+  });
+  (call as grpc.ServerUnaryCall<Buffer, Buffer>).on("cancelled", () => ctx.abort(new ConnectError("the client cancelled the call", Code.Canceled)));
+  return ctx;
+}
+
+function handlerFor(spec: MethodImplSpec, options: GrpcServiceOptions): grpc.UntypedHandleCall {
+  const { method } = spec;
+  const parse = (bytes: Buffer) => parseRequest(method.input, bytes);
+  const serialize = (init: unknown) => serializeResponse(method.output, init);
+  switch (spec.kind) {
+    case "unary":
+      return (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
+        const ctx = contextFor(call, method, options);
+        run(async () => serialize(await spec.impl(parse(call.request), ctx)))
+          .then(
+            (bytes) => {
+              sendHeaders(call, ctx);
+              callback(null, bytes, ctx.trailerMetadata());
+            },
+            (err) => callback(toServiceError(err, ctx.trailerMetadata())),
+          )
+          .finally(() => ctx.done());
+      };
+    case "server_streaming":
+      return (call: grpc.ServerWritableStream<Buffer, Buffer>) => {
+        const ctx = contextFor(call, method, options);
+        run(async () => {
+          const request = parse(call.request);
+          await writeAll(call, spec.impl(request, ctx), serialize, ctx);
+        })
+          .then(
+            () => call.end(ctx.trailerMetadata()),
+            (err) => call.emit("error", toServiceError(err, ctx.trailerMetadata())),
+          )
+          .finally(() => ctx.done());
+      };
+    case "client_streaming":
+      return (call: grpc.ServerReadableStream<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
+        const ctx = contextFor(call, method, options);
+        run(async () => serialize(await spec.impl(readAll(call, parse), ctx)))
+          .then(
+            (bytes) => {
+              sendHeaders(call, ctx);
+              callback(null, bytes, ctx.trailerMetadata());
+            },
+            (err) => callback(toServiceError(err, ctx.trailerMetadata())),
+          )
+          .finally(() => ctx.done());
+      };
+    case "bidi_streaming":
+      return (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
+        const ctx = contextFor(call, method, options);
+        run(() => writeAll(call, spec.impl(readAll(call, parse), ctx), serialize, ctx))
+          .then(
+            () => call.end(ctx.trailerMetadata()),
+            (err) => call.emit("error", toServiceError(err, ctx.trailerMetadata())),
+          )
+          .finally(() => ctx.done());
+      };
+  }
+}
+
+/** Runs a handler so that a synchronous throw becomes a rejection. */
+function run<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return fn();
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+function parseRequest<I extends DescMessage>(schema: I, bytes: Buffer): MessageShape<I> {
+  try {
+    return fromBinary(schema, bytes);
+  } catch (err) {
+    throw new ConnectError(`request is not a valid ${schema.typeName}: ${err instanceof Error ? err.message : String(err)}`, Code.InvalidArgument);
+  }
+}
+
+function serializeResponse(schema: DescMessage, init: unknown): Buffer {
+  const message = create(schema, init as never);
+  const bytes = toBinary(schema, message);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+async function* readAll<T>(call: grpc.ServerReadableStream<Buffer, Buffer> | grpc.ServerDuplexStream<Buffer, Buffer>, parse: (b: Buffer) => T): AsyncIterable<T> {
+  // Not a plain for-await: that destroys the duplex when reading ends, which
+  // would drop the responses and status still to be written.
+  for await (const chunk of call.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) yield parse(chunk);
+}
+
+async function writeAll(
+  call: grpc.ServerWritableStream<Buffer, Buffer> | grpc.ServerDuplexStream<Buffer, Buffer>,
+  responses: AsyncIterable<unknown>,
+  serialize: (init: unknown) => Buffer,
+  ctx: CallContext,
+): Promise<void> {
+  let first = true;
+  for await (const response of responses) {
+    if (first) {
+      sendHeaders(call, ctx);
+      first = false;
+    }
+    if (ctx.signal.aborted) throw ctx.signal.reason ?? new ConnectError("call aborted", Code.Canceled);
+    // Respect HTTP/2 flow control: a slow client pauses the producer.
+    if (!call.write(serialize(response))) await new Promise<void>((resolve) => call.once("drain", resolve));
+  }
+}
+
+function sendHeaders(call: AnyCall, ctx: CallContext) {
+  const headers = ctx.headerMetadata();
+  if (headers) call.sendMetadata(headers);
+}
+
+function metadataToHeaders(metadata: grpc.Metadata): Headers {
+  const headers = new Headers();
+  for (const [key, value] of Object.entries(metadata.getMap())) {
+    if (key.endsWith("-bin")) headers.set(key, Buffer.from(value as Buffer).toString("base64"));
+    else headers.set(key, String(value));
+  }
+  return headers;
+}
+
+/** A thrown value as a grpc-js status, with google.rpc.Status details. */
+export function toServiceError(err: unknown, trailers?: grpc.Metadata): Partial<grpc.StatusObject> {
+  const connectError = ConnectError.from(err);
+  const metadata = trailers ?? new grpc.Metadata();
+  for (const [key, value] of connectError.metadata) if (!key.startsWith("grpc-")) metadata.set(key, value);
+  const details = connectError.details.map((d) =>
+    "desc" in d ? anyPack(d.desc, create(d.desc, d.value as never)) : { $typeName: "google.protobuf.Any" as const, typeUrl: `type.googleapis.com/${d.type}`, value: d.value },
+  );
+  if (details.length) {
+    const status = create(StatusSchema, { code: connectError.code, message: connectError.rawMessage, details });
+    metadata.set("grpc-status-details-bin", Buffer.from(toBinary(StatusSchema, status)));
+  }
+  return { code: connectError.code as number as grpc.status, details: connectError.rawMessage, metadata };
+}

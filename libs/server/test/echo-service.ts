@@ -1,0 +1,54 @@
+// The EchoService implementation used by the server tests and bench/rpc.
+import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import { EchoService } from "@fti/proto/fti/testing/v1/echo_pb";
+import { InvalidArgumentError } from "@fti/errors";
+
+export const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => {
+      clearTimeout(t);
+      reject(signal.reason);
+    }, { once: true });
+  });
+
+export interface EchoProbe {
+  /** How many handlers saw their signal aborted (deadline, cancel, shutdown). */
+  aborted: number;
+  completed: number;
+}
+
+export function echoService(probe: EchoProbe = { aborted: 0, completed: 0 }): Partial<ServiceImpl<typeof EchoService>> {
+  return {
+    async echo(req, ctx) {
+      if (req.delayMs > 0) {
+        try {
+          await sleep(req.delayMs, ctx.signal);
+        } catch (err) {
+          probe.aborted++;
+          throw err;
+        }
+      }
+      if (req.failCode === Code.InvalidArgument) throw InvalidArgumentError.field("message", `"${req.message}" is not acceptable`);
+      if (req.failCode === Code.Internal) throw new Error("secret internal detail: relation users does not exist");
+      if (req.failCode !== 0) throw new ConnectError(`asked to fail with ${req.failCode}`, req.failCode as Code);
+      ctx.responseTrailer.set("x-echo-length", String(req.message.length));
+      probe.completed++;
+      return { message: req.message };
+    },
+    async *serverStream(req, ctx) {
+      for (let i = 0; i < req.count; i++) {
+        if (req.delayMs > 0) await sleep(req.delayMs, ctx.signal);
+        yield { message: req.message, index: i };
+      }
+    },
+    async clientStream(requests) {
+      const parts: string[] = [];
+      for await (const r of requests) parts.push(r.message);
+      return { message: parts.join(" "), count: parts.length };
+    },
+    async *bidiStream(requests) {
+      for await (const r of requests) yield { message: r.message };
+    },
+  };
+}
