@@ -10,26 +10,27 @@ export interface CallContextInit {
   protocolName: string;
   /** grpc-js deadline: a Date, or a number of ms since epoch (Infinity = none). */
   deadline: grpc.Deadline;
-  /** Aborted when the server stops waiting for in-flight calls. */
-  shutdownSignal: AbortSignal;
   readHeaders: () => Headers;
   onDone?: () => void;
 }
 
 export interface CallContext extends HandlerContext {
   abort(reason: unknown): void;
-  /** Clears the deadline timer and shutdown listener. Call when the call ends. */
+  /** True once done() was called. */
+  readonly finished: boolean;
+  /** Clears the deadline timer. Call when the call ends. */
   done(): void;
   /** Response headers set by the handler, as grpc metadata (undefined if none). */
   headerMetadata(): grpc.Metadata | undefined;
-  /** Response trailers set by the handler, as grpc metadata. */
-  trailerMetadata(): grpc.Metadata;
+  /** Response trailers set by the handler, as grpc metadata (undefined if none). */
+  trailerMetadata(): grpc.Metadata | undefined;
 }
 
 export function createCallContext(init: CallContextInit): CallContext {
   let controller: AbortController | undefined;
   let abortReason: unknown;
   let aborted = false;
+  let finished = false;
   let requestHeader: Headers | undefined;
   let responseHeader: Headers | undefined;
   let responseTrailer: Headers | undefined;
@@ -46,9 +47,6 @@ export function createCallContext(init: CallContextInit): CallContext {
   const timer = hasDeadline
     ? setTimeout(() => abort(new ConnectError("the deadline was exceeded", Code.DeadlineExceeded)), Math.max(0, deadlineMs - Date.now()))
     : undefined;
-  const onShutdown = () => abort(new ConnectError("the server is shutting down", Code.Unavailable));
-  if (init.shutdownSignal.aborted) onShutdown();
-  else init.shutdownSignal.addEventListener("abort", onShutdown, { once: true });
 
   return {
     method: init.method,
@@ -77,13 +75,17 @@ export function createCallContext(init: CallContextInit): CallContext {
       return (values ??= createContextValues());
     },
     abort,
+    get finished() {
+      return finished;
+    },
     done() {
+      if (finished) return;
+      finished = true;
       init.onDone?.();
       if (timer) clearTimeout(timer);
-      init.shutdownSignal.removeEventListener("abort", onShutdown);
     },
     headerMetadata: () => (responseHeader ? headersToMetadata(responseHeader) : undefined),
-    trailerMetadata: () => (responseTrailer ? headersToMetadata(responseTrailer) : new grpc.Metadata()),
+    trailerMetadata: () => (responseTrailer ? headersToMetadata(responseTrailer) : undefined),
   };
 }
 

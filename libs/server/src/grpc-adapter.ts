@@ -13,27 +13,30 @@ import { createCallContext, type CallContext } from "./call-context.js";
 const identity = (value: Buffer) => value;
 
 export interface GrpcServiceOptions {
-  /** Aborted when the server gives up waiting for in-flight calls at shutdown. */
-  shutdownSignal: AbortSignal;
-  /** Counts calls in progress, so shutdown knows when draining is done. */
+  /** Tracks calls in progress, so shutdown knows when draining is done and what to cancel. */
   inFlight: InFlightCalls;
 }
 
+/** The calls a listener is handling now. A Set, not an AbortSignal listener per call: cheaper on the hot path. */
 export class InFlightCalls {
-  private count = 0;
+  private readonly calls = new Set<CallContext>();
   private waiters: (() => void)[] = [];
   get size() {
-    return this.count;
+    return this.calls.size;
   }
-  begin() {
-    this.count++;
+  add(ctx: CallContext) {
+    this.calls.add(ctx);
   }
-  end() {
-    if (--this.count === 0) for (const w of this.waiters.splice(0)) w();
+  delete(ctx: CallContext) {
+    if (this.calls.delete(ctx) && this.calls.size === 0) for (const w of this.waiters.splice(0)) w();
+  }
+  /** Cancels every call still running (the shutdown grace period is over). */
+  abortAll() {
+    for (const ctx of this.calls) ctx.abort(new ConnectError("the server is shutting down", Code.Unavailable));
   }
   /** Resolves once no call is in progress. */
   drained(): Promise<void> {
-    return this.count === 0 ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
+    return this.calls.size === 0 ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
   }
 }
 
@@ -60,17 +63,20 @@ export function toGrpcService(spec: ServiceImplSpec, options: GrpcServiceOptions
 
 type AnyCall = grpc.ServerUnaryCall<Buffer, Buffer> | grpc.ServerReadableStream<Buffer, Buffer> | grpc.ServerWritableStream<Buffer, Buffer> | grpc.ServerDuplexStream<Buffer, Buffer>;
 
-function contextFor(call: AnyCall, method: DescMethod, { shutdownSignal, inFlight }: GrpcServiceOptions) {
-  inFlight.begin();
-  const ctx = createCallContext({
-    onDone: () => inFlight.end(),
+function contextFor(call: AnyCall, method: DescMethod, { inFlight }: GrpcServiceOptions) {
+  const ctx: CallContext = createCallContext({
+    onDone: () => inFlight.delete(ctx),
     method,
     protocolName: "grpc",
     deadline: call.getDeadline(),
-    shutdownSignal,
     readHeaders: () => metadataToHeaders(call.metadata),
   });
-  (call as grpc.ServerUnaryCall<Buffer, Buffer>).on("cancelled", () => ctx.abort(new ConnectError("the client cancelled the call", Code.Canceled)));
+  inFlight.add(ctx);
+  // grpc-js also emits "cancelled" after many normal completions; only a call
+  // still running is really cancelled (and only then is an error built).
+  (call as grpc.ServerUnaryCall<Buffer, Buffer>).on("cancelled", () => {
+    if (!ctx.finished) ctx.abort(new ConnectError("the client cancelled the call", Code.Canceled));
+  });
   return ctx;
 }
 
@@ -80,17 +86,32 @@ function handlerFor(spec: MethodImplSpec, options: GrpcServiceOptions): grpc.Unt
   const serialize = (init: unknown) => serializeResponse(method.output, init);
   switch (spec.kind) {
     case "unary":
+      // No promise unless the handler returns one: this is the hottest path.
       return (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
         const ctx = contextFor(call, method, options);
-        run(async () => serialize(await spec.impl(parse(call.request), ctx)))
-          .then(
-            (bytes) => {
-              sendHeaders(call, ctx);
-              callback(null, bytes, ctx.trailerMetadata());
-            },
-            (err) => callback(toServiceError(err, ctx.trailerMetadata())),
-          )
-          .finally(() => ctx.done());
+        const fail = (err: unknown) => {
+          ctx.done();
+          callback(toServiceError(err, ctx.trailerMetadata()));
+        };
+        const respond = (init: unknown) => {
+          let bytes: Buffer;
+          try {
+            bytes = serialize(init);
+          } catch (err) {
+            return fail(err);
+          }
+          ctx.done();
+          sendHeaders(call, ctx);
+          callback(null, bytes, ctx.trailerMetadata());
+        };
+        let result: unknown;
+        try {
+          result = spec.impl(parse(call.request), ctx);
+        } catch (err) {
+          return fail(err);
+        }
+        if (typeof (result as PromiseLike<unknown>)?.then === "function") (result as PromiseLike<unknown>).then(respond, fail);
+        else respond(result);
       };
     case "server_streaming":
       return (call: grpc.ServerWritableStream<Buffer, Buffer>) => {

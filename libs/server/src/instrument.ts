@@ -1,6 +1,8 @@
 // The one interceptor every RPC passes through, on both listeners: metrics,
 // request logging, and the mapping of anything thrown to a status
 // (domain errors keep their code and details; internals are logged, never sent).
+// It sits on the hot path of every call, so a handler that answers
+// synchronously is not made to pay for promises it does not use.
 import { Code, ConnectError, type HandlerContext, type MethodImplSpec, type ServiceImplSpec } from "@connectrpc/connect";
 import { toConnectError } from "@fti/errors";
 import type { Logger } from "@fti/logger";
@@ -10,6 +12,8 @@ export interface InstrumentOptions {
   listener: string;
   logger: Logger;
   metrics: RpcMetrics;
+  /** Log every call (debug level); failures are logged regardless. */
+  logRequests?: boolean;
 }
 
 export function instrument(spec: ServiceImplSpec, options: InstrumentOptions): ServiceImplSpec {
@@ -20,35 +24,51 @@ export function instrument(spec: ServiceImplSpec, options: InstrumentOptions): S
 
 const codeName = (code: Code) => Code[code] ?? String(code);
 
-function instrumentMethod(spec: MethodImplSpec, { listener, logger, metrics }: InstrumentOptions): MethodImplSpec {
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | undefined)?.then === "function";
+}
+
+function instrumentMethod(spec: MethodImplSpec, { listener, logger, metrics, logRequests }: InstrumentOptions): MethodImplSpec {
   const rpc = `${spec.method.parent.typeName}/${spec.method.name}`;
-  const fail = (err: unknown, started: number, end: (code: string) => void): ConnectError => {
+  const m = metrics.forMethod(listener, rpc);
+  const fail = (err: unknown, started: number): ConnectError => {
     const error = toConnectError(err, logger, { rpc, listener });
-    end(codeName(error.code));
+    m.end(started, codeName(error.code));
     const fields = { rpc, listener, code: codeName(error.code), ms: +(performance.now() - started).toFixed(2), error: error.rawMessage };
     if (error.code === Code.Internal || error.code === Code.Unavailable || error.code === Code.Unknown) logger.warn("rpc failed", fields);
-    else logger.debug("rpc failed", fields);
+    else if (logRequests) logger.debug("rpc failed", fields);
     return error;
   };
-  const ok = (started: number, end: (code: string) => void) => {
-    end("OK");
-    logger.debug("rpc ok", { rpc, listener, ms: +(performance.now() - started).toFixed(2) });
+  const ok = (started: number) => {
+    m.end(started, "OK");
+    if (logRequests) logger.debug("rpc ok", { rpc, listener, ms: +(performance.now() - started).toFixed(2) });
   };
 
   switch (spec.kind) {
     case "unary":
     case "client_streaming": {
       const impl = spec.impl as (req: unknown, ctx: HandlerContext) => unknown;
-      const wrapped = async (req: unknown, ctx: HandlerContext) => {
-        const started = performance.now();
-        const end = metrics.startCall(listener, rpc);
+      const wrapped = (req: unknown, ctx: HandlerContext) => {
+        const started = m.start();
+        let result: unknown;
         try {
-          const res = await impl(req, ctx);
-          ok(started, end);
-          return res;
+          result = impl(req, ctx);
         } catch (err) {
-          throw fail(err, started, end);
+          throw fail(err, started);
         }
+        if (!isPromiseLike(result)) {
+          ok(started);
+          return result;
+        }
+        return Promise.resolve(result).then(
+          (value) => {
+            ok(started);
+            return value;
+          },
+          (err) => {
+            throw fail(err, started);
+          },
+        );
       };
       return { ...spec, impl: wrapped } as MethodImplSpec;
     }
@@ -56,19 +76,18 @@ function instrumentMethod(spec: MethodImplSpec, { listener, logger, metrics }: I
     case "bidi_streaming": {
       const impl = spec.impl as (req: unknown, ctx: HandlerContext) => AsyncIterable<unknown>;
       const wrapped = async function* (req: unknown, ctx: HandlerContext) {
-        const started = performance.now();
-        const end = metrics.startCall(listener, rpc);
+        const started = m.start();
         let settled = false;
         try {
           yield* impl(req, ctx);
           settled = true;
-          ok(started, end);
+          ok(started);
         } catch (err) {
           settled = true;
-          throw fail(err, started, end);
+          throw fail(err, started);
         } finally {
           // The caller went away mid-stream (cancel, deadline): still count the call.
-          if (!settled) end(codeName(Code.Canceled));
+          if (!settled) m.end(started, codeName(Code.Canceled));
         }
       };
       return { ...spec, impl: wrapped } as MethodImplSpec;

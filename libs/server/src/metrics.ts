@@ -2,10 +2,17 @@
 // servers in one process (tests, the all-in-one dev mode) keep their own.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
+/** The metrics of one method on one listener; labelled children are resolved once. */
+export interface MethodMetrics {
+  /** Marks a call as started; returns its start time. */
+  start(): number;
+  /** Records a finished call with its status code name. */
+  end(started: number, code: string): void;
+}
+
 export interface RpcMetrics {
   registry: Registry;
-  /** Starts timing a call; the returned function records it with its status code. */
-  startCall(listener: string, method: string): (code: string) => void;
+  forMethod(listener: string, method: string): MethodMetrics;
 }
 
 export function createRpcMetrics(options: { service: string; defaultMetrics?: boolean; registry?: Registry }): RpcMetrics {
@@ -25,30 +32,20 @@ export function createRpcMetrics(options: { service: string; defaultMetrics?: bo
     labelNames: ["listener", "method"] as const,
     registers: [registry],
   });
-  const total = new Counter({
-    name: "fti_rpc_total",
-    help: "RPCs handled, by listener, method and status code",
-    labelNames: ["listener", "method", "code"] as const,
-    registers: [registry],
-  });
-  // Labelled children are looked up once: the label hashing is the costly part.
-  const gauges = new Map<string, ReturnType<typeof inFlight.labels>>();
-  const finished = new Map<string, { h: ReturnType<typeof duration.labels>; c: ReturnType<typeof total.labels> }>();
   return {
     registry,
-    startCall(listener, method) {
-      const gaugeKey = `${listener} ${method}`;
-      let gauge = gauges.get(gaugeKey);
-      if (!gauge) gauges.set(gaugeKey, (gauge = inFlight.labels(listener, method)));
-      gauge.inc();
-      const start = performance.now();
-      return (code) => {
-        gauge!.dec();
-        const key = `${gaugeKey} ${code}`;
-        let child = finished.get(key);
-        if (!child) finished.set(key, (child = { h: duration.labels(listener, method, code), c: total.labels(listener, method, code) }));
-        child.h.observe((performance.now() - start) / 1000);
-        child.c.inc();
+    forMethod(listener, method) {
+      const gauge = inFlight.labels(listener, method);
+      const byCode: Record<string, ReturnType<typeof duration.labels>> = Object.create(null);
+      return {
+        start() {
+          gauge.inc();
+          return performance.now();
+        },
+        end(started, code) {
+          gauge.dec();
+          (byCode[code] ??= duration.labels(listener, method, code)).observe((performance.now() - started) / 1000);
+        },
       };
     },
   };

@@ -35,6 +35,8 @@ export interface ServerOptions {
   healthIntervalMs?: number;
   /** Process metrics (CPU, memory, event loop lag) on /metrics. */
   defaultMetrics?: boolean;
+  /** Log every call at debug level (failures are always logged). */
+  logRequests?: boolean;
   /** grpc-js server options, e.g. message size limits. */
   grpcOptions?: grpc.ServerOptions;
 }
@@ -81,7 +83,7 @@ export function createServer(options: ServerOptions) {
     // gRPC listener (grpc-js).
     const grpcServer = new grpc.Server({ "grpc.max_receive_message_length": 64 * 1024 * 1024, ...options.grpcOptions });
     for (const spec of specs) {
-      const { definition, handlers } = toGrpcService(instrument(spec, { listener: "grpc", logger, metrics }), { shutdownSignal: shutdownController.signal, inFlight });
+      const { definition, handlers } = toGrpcService(instrument(spec, { listener: "grpc", logger, metrics, logRequests: options.logRequests }), { inFlight });
       grpcServer.addService(definition, handlers);
     }
     const grpcPort = await new Promise<number>((resolve, reject) =>
@@ -91,7 +93,7 @@ export function createServer(options: ServerOptions) {
     // Web listener (connect-node): Connect, gRPC-Web, gRPC over h2c, plus plain HTTP endpoints.
     const routes = (router: ConnectRouter) => {
       for (const spec of specs) {
-        const instrumented = instrument(spec, { listener: "web", logger, metrics });
+        const instrumented = instrument(spec, { listener: "web", logger, metrics, logRequests: options.logRequests });
         for (const m of Object.values(instrumented.methods)) router.rpc(m.method, m.impl as never);
       }
     };
@@ -143,7 +145,10 @@ export function createServer(options: ServerOptions) {
           logger.info("shutting down", { service: options.name, graceMs });
           monitor.stop();
           health.setAll(ServingStatus.NOT_SERVING);
-          const cancelLeftovers = setTimeout(() => shutdownController.abort(), graceMs);
+          const cancelLeftovers = setTimeout(() => {
+            inFlight.abortAll();
+            shutdownController.abort();
+          }, graceMs);
           // tryShutdown stops new calls; once the in-flight ones are done (or the
           // grace period is over) idle client connections are closed too.
           const grpcDrained = new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve()));

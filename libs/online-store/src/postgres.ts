@@ -1,0 +1,337 @@
+// The Postgres online store: the default for one-machine installs. One table
+// per feature group version in a dedicated schema, one row per entity, the
+// feature vector as typed columns.
+import pg from "pg";
+import { FailedPreconditionError, isUnavailable, NotFoundError, UnavailableError } from "@fti/errors";
+import { silentLogger, type Logger } from "@fti/logger";
+import { entityKey, typeName, type FeatureGroupSchema, type FeatureType, type Row, type ScalarType, type Value } from "@fti/schema";
+import {
+  assertValidKeys,
+  assertValidTable,
+  describeTable,
+  entityResult,
+  featureType,
+  latestRowPerEntity,
+  nullValues,
+  selectedFeatures,
+  tableName,
+  type EntityFeatures,
+  type OnlineStore,
+  type OnlineTable,
+  type ReadOptions,
+  type StoredEntity,
+} from "./online-store.js";
+
+/** What a read of one (table, selection) needs, worked out once. */
+interface ReadPlan {
+  text: string;
+  features: { name: string; type: FeatureType }[];
+  keys: { name: string; type: FeatureType }[];
+  nulls: Row;
+}
+
+export interface PostgresOnlineStoreOptions {
+  /** A pool owned by the caller (not ended by close()), or a connection string for a pool of our own. */
+  pool?: pg.Pool;
+  connectionString?: string;
+  /** The Postgres schema holding the online tables. Default "online_store". */
+  schema?: string;
+  logger?: Logger;
+  /** Run sweepExpired() on this interval; off when unset. */
+  sweepIntervalMs?: number;
+}
+
+const scalarSqlTypes: Record<ScalarType, string> = {
+  bool: "boolean",
+  int32: "integer",
+  int64: "bigint",
+  float: "real",
+  double: "double precision",
+  string: "text",
+  bytes: "bytea",
+  timestamp: "timestamptz",
+};
+
+// information_schema.columns.udt_name of each SQL type, to tell an evolvable
+// schema (new columns) from a breaking one (a column whose type changed).
+const scalarUdtNames: Record<ScalarType, string> = {
+  bool: "bool", int32: "int4", int64: "int8", float: "float4", double: "float8", string: "text", bytes: "bytea", timestamp: "timestamptz",
+};
+
+function sqlType(type: FeatureType): string {
+  if (typeof type === "string") return scalarSqlTypes[type];
+  if ("array" in type) return `${scalarSqlTypes[type.array]}[]`;
+  return "real[]"; // float32 embedding
+}
+
+function udtName(type: FeatureType): string {
+  if (typeof type === "string") return scalarUdtNames[type];
+  if ("array" in type) return `_${scalarUdtNames[type.array]}`;
+  return "_float4";
+}
+
+const q = (identifier: string) => `"${identifier.replace(/"/g, '""')}"`;
+
+// Postgres allows 65535 parameters per statement.
+const maxParameters = 65_000;
+
+export function createPostgresOnlineStore(options: PostgresOnlineStoreOptions): OnlineStore {
+  if (!options.pool && !options.connectionString) throw new Error("createPostgresOnlineStore needs a pool or a connectionString");
+  const pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString });
+  const ownsPool = !options.pool;
+  const schemaName = options.schema ?? "online_store";
+  const logger = options.logger ?? silentLogger;
+  // An idle connection dropped by the server must not crash the process; the next query reconnects.
+  if (ownsPool) pool.on("error", (err) => logger.warn("idle Postgres connection lost", { err: err.message }));
+  const catalog = `${q(schemaName)}.online_tables`;
+  const qualified = (t: Omit<OnlineTable, "schema">) => `${q(schemaName)}.${q(tableName(t))}`;
+
+  // Turns "the database is down" into UnavailableError and a missing table
+  // into NotFoundError; anything else stays internal (logged by the caller's
+  // error mapping, never shown).
+  async function query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string,
+    values?: unknown[],
+    { client = pool, table }: { client?: pg.Pool | pg.PoolClient; table?: Omit<OnlineTable, "schema"> } = {},
+  ) {
+    try {
+      return await client.query<R>(text, values);
+    } catch (err) {
+      if (isUnavailable(err)) throw new UnavailableError("the Postgres online store is unavailable", { cause: err });
+      if (table && (err as { code?: unknown }).code === "42P01") throw new NotFoundError("online table", describeTable(table));
+      throw err;
+    }
+  }
+
+  async function transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (err) {
+      throw new UnavailableError("the Postgres online store is unavailable", { cause: err });
+    }
+    try {
+      await client.query("BEGIN");
+      const result = await work(client);
+      await client.query("COMMIT");
+      return result;
+    } catch (err) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async function ensureTable(table: OnlineTable): Promise<void> {
+    assertValidTable(table);
+    const { schema } = table;
+    const name = tableName(table);
+    await transaction(async (client) => {
+      // Serialises concurrent create/evolve of one table across processes.
+      await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`${schemaName}.${name}`]);
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${q(schemaName)}`);
+      await client.query(`CREATE TABLE IF NOT EXISTS ${catalog} (
+        table_name text PRIMARY KEY, project text NOT NULL, feature_group text NOT NULL, version integer NOT NULL,
+        primary_key text[] NOT NULL, event_time text NOT NULL, ttl_seconds integer)`);
+      const known = await client.query<{ primary_key: string[]; event_time: string }>(`SELECT primary_key, event_time FROM ${catalog} WHERE table_name = $1`, [name]);
+      const prior = known.rows[0];
+      if (prior && (prior.event_time !== schema.eventTime || prior.primary_key.join("\u0000") !== schema.primaryKey.join("\u0000"))) {
+        throw new FailedPreconditionError(`the primary key or event time of ${table.featureGroup} version ${table.version} cannot change; create a new version`);
+      }
+      const columns = await client.query<{ column_name: string; udt_name: string }>(
+        "SELECT column_name, udt_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2",
+        [schemaName, name],
+      );
+      if (columns.rows.length === 0) {
+        const keys = new Set([...schema.primaryKey, schema.eventTime]);
+        const defs = schema.features.map((f) => `${q(f.name)} ${sqlType(f.type)}${keys.has(f.name) ? " NOT NULL" : ""}`);
+        await client.query(`CREATE TABLE ${qualified(table)} (${defs.join(", ")}, PRIMARY KEY (${schema.primaryKey.map(q).join(", ")}))`);
+      } else {
+        const existing = new Map(columns.rows.map((c) => [c.column_name, c.udt_name]));
+        for (const f of schema.features) {
+          const udt = existing.get(f.name);
+          if (udt === undefined) await client.query(`ALTER TABLE ${qualified(table)} ADD COLUMN ${q(f.name)} ${sqlType(f.type)}`);
+          else if (udt !== udtName(f.type)) {
+            throw new FailedPreconditionError(`feature "${f.name}" of ${table.featureGroup} version ${table.version} cannot change type to ${typeName(f.type)}; create a new version`);
+          }
+        }
+      }
+      // The sweep deletes by event time; without TTL there is no sweep and no index needed.
+      if (schema.ttlSeconds !== undefined) {
+        await client.query(`CREATE INDEX IF NOT EXISTS ${q(`${name}_event_time`)} ON ${qualified(table)} (${q(schema.eventTime)})`);
+      }
+      await client.query(
+        `INSERT INTO ${catalog} VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (table_name) DO UPDATE SET ttl_seconds = excluded.ttl_seconds`,
+        [name, table.project, table.featureGroup, table.version, schema.primaryKey, schema.eventTime, schema.ttlSeconds ?? null],
+      );
+    });
+    logger.info("online table ready", { table: name, project: table.project, featureGroup: table.featureGroup, version: table.version });
+  }
+
+  async function upsert(table: OnlineTable, rows: readonly Row[]): Promise<void> {
+    const { schema } = table;
+    const latest = latestRowPerEntity(schema, rows);
+    if (latest.length === 0) return;
+    const columns = schema.features.map((f) => f.name);
+    const updates = columns.filter((c) => !schema.primaryKey.includes(c)).map((c) => `${q(c)} = excluded.${q(c)}`);
+    const rowsPerStatement = Math.max(1, Math.floor(maxParameters / columns.length));
+    const statements: { text: string; values: unknown[] }[] = [];
+    for (let start = 0; start < latest.length; start += rowsPerStatement) {
+      const chunk = latest.slice(start, start + rowsPerStatement);
+      const values: unknown[] = [];
+      const tuples = chunk.map((row) => {
+        const placeholders = schema.features.map((f) => {
+          values.push(toPg(row[f.name] ?? null));
+          return `$${values.length}`;
+        });
+        return `(${placeholders.join(", ")})`;
+      });
+      // `>=`: on equal event times the later write wins, as ARCHITECTURE.md requires.
+      statements.push({
+        text: `INSERT INTO ${qualified(table)} AS t (${columns.map(q).join(", ")}) VALUES ${tuples.join(", ")}
+          ON CONFLICT (${schema.primaryKey.map(q).join(", ")}) DO UPDATE SET ${updates.join(", ")}
+          WHERE excluded.${q(schema.eventTime)} >= t.${q(schema.eventTime)}`,
+        values,
+      });
+    }
+    if (statements.length === 1) await query(statements[0].text, statements[0].values, { table });
+    else await transaction(async (client) => { for (const s of statements) await query(s.text, s.values, { client, table }); });
+  }
+
+  /**
+   * A WHERE clause matching every key of a batch, in one statement: `= ANY` of
+   * an array for one key column (an index scan the planner costs well), and a
+   * row comparison with `unnest` of one array per column for composite keys.
+   */
+  function keyFilter(schema: FeatureGroupSchema, keys: readonly Row[]): { where: string; values: unknown[] } {
+    const values = schema.primaryKey.map((k) => keys.map((key) => toPg(key[k]!)));
+    const arrays = schema.primaryKey.map((k, i) => `$${i + 1}::${sqlType(featureType(schema, k))}[]`);
+    if (schema.primaryKey.length === 1) return { where: `t.${q(schema.primaryKey[0])} = ANY(${arrays[0]})`, values };
+    return { where: `(${schema.primaryKey.map((k) => `t.${q(k)}`).join(", ")}) IN (SELECT * FROM unnest(${arrays.join(", ")}))`, values };
+  }
+
+  // Reads are the hot path: the SQL and column types of each (schema, table,
+  // selection) are worked out once. Keyed by the schema object, so an evolved
+  // schema (a new object) gets a new plan and a dropped one frees its plans.
+  const readPlans = new WeakMap<FeatureGroupSchema, Map<string, ReadPlan>>();
+  function readPlan(table: OnlineTable, requested: readonly string[] | undefined): ReadPlan {
+    const key = `${tableName(table)}\u0000${requested?.join("\u0000") ?? "*"}`;
+    let plans = readPlans.get(table.schema);
+    if (!plans) readPlans.set(table.schema, (plans = new Map()));
+    let plan = plans.get(key);
+    if (!plan) {
+      const { schema } = table;
+      const features = selectedFeatures(schema, requested);
+      const names = [...new Set([...schema.primaryKey, schema.eventTime, ...features])];
+      plan = {
+        // All features: `*` is cheaper for Postgres to parse than 50 names.
+        text: `SELECT ${requested ? names.map((c) => `t.${q(c)}`).join(", ") : "t.*"} FROM ${qualified(table)} t WHERE ${keyFilter(schema, []).where}`,
+        features: features.map((name) => ({ name, type: featureType(schema, name) })),
+        keys: schema.primaryKey.map((name) => ({ name, type: featureType(schema, name) })),
+        nulls: nullValues(features),
+      };
+      if (plans.size >= 1_000) plans.clear(); // bound memory under ever-new selections
+      plans.set(key, plan);
+    }
+    return plan;
+  }
+
+  async function read(table: OnlineTable, keys: readonly Row[], options: ReadOptions = {}): Promise<EntityFeatures[]> {
+    const { schema } = table;
+    const plan = readPlan(table, options.features);
+    assertValidKeys(schema, keys);
+    const now = options.now ?? new Date();
+    if (keys.length === 0) return [];
+    const result = await query(plan.text, keyFilter(schema, keys).values, { table });
+    const stored = new Map<string, StoredEntity>();
+    for (const raw of result.rows) {
+      const values: Row = {};
+      for (const f of plan.features) values[f.name] = fromPg(f.type, raw[f.name]);
+      const key: Row = {};
+      for (const k of plan.keys) key[k.name] = fromPg(k.type, raw[k.name]);
+      stored.set(entityKey(schema, key), { values, eventTime: raw[schema.eventTime] as Date });
+    }
+    return keys.map((key) => entityResult(schema, stored.get(entityKey(schema, key)), plan.nulls, now));
+  }
+
+  async function deleteKeys(table: OnlineTable, keys: readonly Row[]): Promise<void> {
+    assertValidKeys(table.schema, keys);
+    if (keys.length === 0) return;
+    const k = keyFilter(table.schema, keys);
+    await query(`DELETE FROM ${qualified(table)} t WHERE ${k.where}`, k.values, { table });
+  }
+
+  async function dropTable(table: Omit<OnlineTable, "schema">): Promise<void> {
+    assertValidTable(table);
+    const name = tableName(table);
+    await transaction(async (client) => {
+      await client.query(`DROP TABLE IF EXISTS ${qualified(table)}`);
+      if ((await client.query("SELECT to_regclass($1) AS t", [`${schemaName}.online_tables`])).rows[0].t) {
+        await client.query(`DELETE FROM ${catalog} WHERE table_name = $1`, [name]);
+      }
+    });
+    logger.info("online table dropped", { table: name, project: table.project, featureGroup: table.featureGroup, version: table.version });
+  }
+
+  async function sweepExpired(): Promise<number> {
+    const exists = await query<{ t: string | null }>("SELECT to_regclass($1) AS t", [`${schemaName}.online_tables`]);
+    if (!exists.rows[0].t) return 0;
+    const tables = await query<{ table_name: string; event_time: string; ttl_seconds: number }>(
+      `SELECT table_name, event_time, ttl_seconds FROM ${catalog} WHERE ttl_seconds IS NOT NULL`,
+    );
+    let removed = 0;
+    for (const t of tables.rows) {
+      const result = await query(
+        `DELETE FROM ${q(schemaName)}.${q(t.table_name)} WHERE ${q(t.event_time)} < now() - make_interval(secs => $1)`,
+        [t.ttl_seconds],
+      );
+      removed += result.rowCount ?? 0;
+    }
+    if (removed) logger.info("expired online rows swept", { rows: removed });
+    return removed;
+  }
+
+  const sweeper = options.sweepIntervalMs
+    ? setInterval(() => sweepExpired().catch((err) => logger.error("online TTL sweep failed", { err: String(err) })), options.sweepIntervalMs)
+    : undefined;
+  sweeper?.unref();
+
+  return {
+    ensureTable,
+    upsert,
+    read,
+    deleteKeys,
+    dropTable,
+    sweepExpired,
+    async ping() {
+      await query("SELECT 1");
+    },
+    async close() {
+      if (sweeper) clearInterval(sweeper);
+      if (ownsPool) await pool.end();
+    },
+  };
+}
+
+/** In-memory value → pg parameter. pg already handles bigint, Date, Buffer and arrays of them. */
+function toPg(value: Value): unknown {
+  if (value === null) return null;
+  if (value instanceof Float32Array) return Array.from(value); // pg would send a typed array as bytea
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  return value;
+}
+
+/** pg result value → in-memory value (int8 arrives as a string, bytea as a Buffer). */
+function fromPg(type: FeatureType, raw: unknown): Value {
+  if (raw === null || raw === undefined) return null;
+  if (typeof type === "string") return scalarFromPg(type, raw);
+  if ("array" in type) return (raw as unknown[]).map((e) => scalarFromPg(type.array, e) as Exclude<Value, null | Float32Array | unknown[]>);
+  return Float32Array.from(raw as number[]);
+}
+
+function scalarFromPg(type: ScalarType, raw: unknown): Value {
+  if (type === "int64") return BigInt(raw as string);
+  if (type === "bytes") return new Uint8Array(raw as Buffer); // a copy: pg's Buffers may share a pool
+  return raw as Value;
+}
