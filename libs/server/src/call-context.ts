@@ -1,92 +1,96 @@
 // A connect-es HandlerContext for calls arriving over grpc-js. Built for the hot
-// path: the abort controller and header objects are created only when a
-// handler touches them, so a plain unary call allocates almost nothing here.
+// path: one object per call with its methods on the prototype; the abort
+// controller and header objects are created only when a handler touches them.
 import * as grpc from "@grpc/grpc-js";
-import type { DescMethod } from "@bufbuild/protobuf";
+import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextValues, type ContextValues, type HandlerContext } from "@connectrpc/connect";
 
-export interface CallContextInit {
-  method: DescMethod;
-  protocolName: string;
-  /** grpc-js deadline: a Date, or a number of ms since epoch (Infinity = none). */
-  deadline: grpc.Deadline;
-  readHeaders: () => Headers;
-  onDone?: () => void;
-}
+export class GrpcCallContext implements HandlerContext {
+  readonly protocolName = "grpc";
+  readonly requestMethod = "POST";
+  finished = false;
+  private controller: AbortController | undefined;
+  private aborted = false;
+  private abortReason: unknown;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly deadlineMs: number;
+  private requestHeaders: Headers | undefined;
+  private responseHeaders: Headers | undefined;
+  private responseTrailers: Headers | undefined;
+  private contextValues: ContextValues | undefined;
 
-export interface CallContext extends HandlerContext {
-  abort(reason: unknown): void;
-  /** True once done() was called. */
-  readonly finished: boolean;
-  /** Clears the deadline timer. Call when the call ends. */
-  done(): void;
+  constructor(
+    readonly method: DescMethod,
+    private readonly metadata: grpc.Metadata,
+    deadline: grpc.Deadline,
+    private readonly onDone: (ctx: GrpcCallContext) => void,
+  ) {
+    this.deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
+    if (Number.isFinite(this.deadlineMs)) {
+      this.timer = setTimeout(() => this.abort(new ConnectError("the deadline was exceeded", Code.DeadlineExceeded)), Math.max(0, this.deadlineMs - Date.now()));
+    }
+  }
+
+  get service(): DescService {
+    return this.method.parent;
+  }
+  get url(): string {
+    return `/${this.method.parent.typeName}/${this.method.name}`;
+  }
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
+  }
+  timeoutMs = (): number | undefined => (Number.isFinite(this.deadlineMs) ? this.deadlineMs - Date.now() : undefined);
+  get requestHeader(): Headers {
+    return (this.requestHeaders ??= metadataToHeaders(this.metadata));
+  }
+  get responseHeader(): Headers {
+    return (this.responseHeaders ??= new Headers());
+  }
+  get responseTrailer(): Headers {
+    return (this.responseTrailers ??= new Headers());
+  }
+  get values(): ContextValues {
+    return (this.contextValues ??= createContextValues());
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.abortReason = reason;
+    this.controller?.abort(reason);
+  }
+
+  /** Clears the deadline timer; idempotent. Call when the call ends. */
+  done(): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.onDone(this);
+  }
+
   /** Response headers set by the handler, as grpc metadata (undefined if none). */
-  headerMetadata(): grpc.Metadata | undefined;
+  headerMetadata(): grpc.Metadata | undefined {
+    return this.responseHeaders ? headersToMetadata(this.responseHeaders) : undefined;
+  }
+
   /** Response trailers set by the handler, as grpc metadata (undefined if none). */
-  trailerMetadata(): grpc.Metadata | undefined;
+  trailerMetadata(): grpc.Metadata | undefined {
+    return this.responseTrailers ? headersToMetadata(this.responseTrailers) : undefined;
+  }
 }
 
-export function createCallContext(init: CallContextInit): CallContext {
-  let controller: AbortController | undefined;
-  let abortReason: unknown;
-  let aborted = false;
-  let finished = false;
-  let requestHeader: Headers | undefined;
-  let responseHeader: Headers | undefined;
-  let responseTrailer: Headers | undefined;
-  let values: ContextValues | undefined;
-  const deadlineMs = init.deadline instanceof Date ? init.deadline.getTime() : init.deadline;
-  const hasDeadline = Number.isFinite(deadlineMs);
-
-  const abort = (reason: unknown) => {
-    if (aborted) return;
-    aborted = true;
-    abortReason = reason;
-    controller?.abort(reason);
-  };
-  const timer = hasDeadline
-    ? setTimeout(() => abort(new ConnectError("the deadline was exceeded", Code.DeadlineExceeded)), Math.max(0, deadlineMs - Date.now()))
-    : undefined;
-
-  return {
-    method: init.method,
-    service: init.method.parent,
-    protocolName: init.protocolName,
-    requestMethod: "POST",
-    url: `/${init.method.parent.typeName}/${init.method.name}`,
-    get signal() {
-      if (!controller) {
-        controller = new AbortController();
-        if (aborted) controller.abort(abortReason);
-      }
-      return controller.signal;
-    },
-    timeoutMs: () => (hasDeadline ? deadlineMs - Date.now() : undefined),
-    get requestHeader() {
-      return (requestHeader ??= init.readHeaders());
-    },
-    get responseHeader() {
-      return (responseHeader ??= new Headers());
-    },
-    get responseTrailer() {
-      return (responseTrailer ??= new Headers());
-    },
-    get values() {
-      return (values ??= createContextValues());
-    },
-    abort,
-    get finished() {
-      return finished;
-    },
-    done() {
-      if (finished) return;
-      finished = true;
-      init.onDone?.();
-      if (timer) clearTimeout(timer);
-    },
-    headerMetadata: () => (responseHeader ? headersToMetadata(responseHeader) : undefined),
-    trailerMetadata: () => (responseTrailer ? headersToMetadata(responseTrailer) : undefined),
-  };
+function metadataToHeaders(metadata: grpc.Metadata): Headers {
+  const headers = new Headers();
+  for (const [key, value] of Object.entries(metadata.getMap())) {
+    if (key.endsWith("-bin")) headers.set(key, Buffer.from(value as Buffer).toString("base64"));
+    else headers.set(key, String(value));
+  }
+  return headers;
 }
 
 function headersToMetadata(headers: Headers): grpc.Metadata {

@@ -8,7 +8,7 @@ import { create, fromBinary, toBinary, type DescMessage, type DescMethod, type M
 import { anyPack } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type MethodImplSpec, type ServiceImplSpec } from "@connectrpc/connect";
 import { StatusSchema } from "@fti/proto/google/rpc/status_pb";
-import { createCallContext, type CallContext } from "./call-context.js";
+import { GrpcCallContext } from "./call-context.js";
 
 const identity = (value: Buffer) => value;
 
@@ -19,15 +19,16 @@ export interface GrpcServiceOptions {
 
 /** The calls a listener is handling now. A Set, not an AbortSignal listener per call: cheaper on the hot path. */
 export class InFlightCalls {
-  private readonly calls = new Set<CallContext>();
+  private readonly calls = new Set<GrpcCallContext>();
+  readonly onDone = (ctx: GrpcCallContext) => this.delete(ctx);
   private waiters: (() => void)[] = [];
   get size() {
     return this.calls.size;
   }
-  add(ctx: CallContext) {
+  add(ctx: GrpcCallContext) {
     this.calls.add(ctx);
   }
-  delete(ctx: CallContext) {
+  delete(ctx: GrpcCallContext) {
     if (this.calls.delete(ctx) && this.calls.size === 0) for (const w of this.waiters.splice(0)) w();
   }
   /** Cancels every call still running (the shutdown grace period is over). */
@@ -64,20 +65,39 @@ export function toGrpcService(spec: ServiceImplSpec, options: GrpcServiceOptions
 type AnyCall = grpc.ServerUnaryCall<Buffer, Buffer> | grpc.ServerReadableStream<Buffer, Buffer> | grpc.ServerWritableStream<Buffer, Buffer> | grpc.ServerDuplexStream<Buffer, Buffer>;
 
 function contextFor(call: AnyCall, method: DescMethod, { inFlight }: GrpcServiceOptions) {
-  const ctx: CallContext = createCallContext({
-    onDone: () => inFlight.delete(ctx),
-    method,
-    protocolName: "grpc",
-    deadline: call.getDeadline(),
-    readHeaders: () => metadataToHeaders(call.metadata),
-  });
+  const ctx = new GrpcCallContext(method, call.metadata, call.getDeadline(), inFlight.onDone);
   inFlight.add(ctx);
-  // grpc-js also emits "cancelled" after many normal completions; only a call
-  // still running is really cancelled (and only then is an error built).
+  return ctx;
+}
+
+/**
+ * Aborts the context when the client cancels. Only calls that go async need it
+ * (grpc-js reports a cancel on a later tick), which spares the sync path a
+ * listener. grpc-js also emits "cancelled" after many normal completions, so a
+ * finished call is left alone.
+ */
+function watchCancel(call: AnyCall, ctx: GrpcCallContext) {
+  if ((call as { cancelled?: boolean }).cancelled) ctx.abort(new ConnectError("the client cancelled the call", Code.Canceled));
   (call as grpc.ServerUnaryCall<Buffer, Buffer>).on("cancelled", () => {
     if (!ctx.finished) ctx.abort(new ConnectError("the client cancelled the call", Code.Canceled));
   });
-  return ctx;
+}
+
+/** Ends a unary or client-streaming call; module-level so the sync path allocates no closures. */
+function finishUnary(call: AnyCall, ctx: GrpcCallContext, callback: grpc.sendUnaryData<Buffer>, output: DescMessage, failed: boolean, value: unknown) {
+  let bytes: Buffer | undefined;
+  if (!failed) {
+    try {
+      bytes = serializeResponse(output, value);
+    } catch (err) {
+      failed = true;
+      value = err;
+    }
+  }
+  ctx.done();
+  if (failed) return callback(toServiceError(value, ctx.trailerMetadata()));
+  sendHeaders(call, ctx);
+  callback(null, bytes, ctx.trailerMetadata());
 }
 
 function handlerFor(spec: MethodImplSpec, options: GrpcServiceOptions): grpc.UntypedHandleCall {
@@ -86,36 +106,26 @@ function handlerFor(spec: MethodImplSpec, options: GrpcServiceOptions): grpc.Unt
   const serialize = (init: unknown) => serializeResponse(method.output, init);
   switch (spec.kind) {
     case "unary":
-      // No promise unless the handler returns one: this is the hottest path.
+      // No promise and no closure unless the handler returns a promise: the hottest path.
       return (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
         const ctx = contextFor(call, method, options);
-        const fail = (err: unknown) => {
-          ctx.done();
-          callback(toServiceError(err, ctx.trailerMetadata()));
-        };
-        const respond = (init: unknown) => {
-          let bytes: Buffer;
-          try {
-            bytes = serialize(init);
-          } catch (err) {
-            return fail(err);
-          }
-          ctx.done();
-          sendHeaders(call, ctx);
-          callback(null, bytes, ctx.trailerMetadata());
-        };
         let result: unknown;
         try {
           result = spec.impl(parse(call.request), ctx);
         } catch (err) {
-          return fail(err);
+          return finishUnary(call, ctx, callback, method.output, true, err);
         }
-        if (typeof (result as PromiseLike<unknown>)?.then === "function") (result as PromiseLike<unknown>).then(respond, fail);
-        else respond(result);
+        if (typeof (result as PromiseLike<unknown> | undefined)?.then !== "function") return finishUnary(call, ctx, callback, method.output, false, result);
+        watchCancel(call, ctx);
+        (result as PromiseLike<unknown>).then(
+          (value) => finishUnary(call, ctx, callback, method.output, false, value),
+          (err) => finishUnary(call, ctx, callback, method.output, true, err),
+        );
       };
     case "server_streaming":
       return (call: grpc.ServerWritableStream<Buffer, Buffer>) => {
         const ctx = contextFor(call, method, options);
+        watchCancel(call, ctx);
         run(async () => {
           const request = parse(call.request);
           await writeAll(call, spec.impl(request, ctx), serialize, ctx);
@@ -129,19 +139,16 @@ function handlerFor(spec: MethodImplSpec, options: GrpcServiceOptions): grpc.Unt
     case "client_streaming":
       return (call: grpc.ServerReadableStream<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
         const ctx = contextFor(call, method, options);
-        run(async () => serialize(await spec.impl(readAll(call, parse), ctx)))
-          .then(
-            (bytes) => {
-              sendHeaders(call, ctx);
-              callback(null, bytes, ctx.trailerMetadata());
-            },
-            (err) => callback(toServiceError(err, ctx.trailerMetadata())),
-          )
-          .finally(() => ctx.done());
+        watchCancel(call, ctx);
+        run(() => spec.impl(readAll(call, parse), ctx)).then(
+          (value) => finishUnary(call, ctx, callback, method.output, false, value),
+          (err) => finishUnary(call, ctx, callback, method.output, true, err),
+        );
       };
     case "bidi_streaming":
       return (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
         const ctx = contextFor(call, method, options);
+        watchCancel(call, ctx);
         run(() => writeAll(call, spec.impl(readAll(call, parse), ctx), serialize, ctx))
           .then(
             () => call.end(ctx.trailerMetadata()),
@@ -153,9 +160,9 @@ function handlerFor(spec: MethodImplSpec, options: GrpcServiceOptions): grpc.Unt
 }
 
 /** Runs a handler so that a synchronous throw becomes a rejection. */
-function run<T>(fn: () => Promise<T>): Promise<T> {
+function run<T>(fn: () => Promise<T> | T): Promise<T> {
   try {
-    return fn();
+    return Promise.resolve(fn());
   } catch (err) {
     return Promise.reject(err);
   }
@@ -185,7 +192,7 @@ async function writeAll(
   call: grpc.ServerWritableStream<Buffer, Buffer> | grpc.ServerDuplexStream<Buffer, Buffer>,
   responses: AsyncIterable<unknown>,
   serialize: (init: unknown) => Buffer,
-  ctx: CallContext,
+  ctx: GrpcCallContext,
 ): Promise<void> {
   let first = true;
   for await (const response of responses) {
@@ -199,19 +206,11 @@ async function writeAll(
   }
 }
 
-function sendHeaders(call: AnyCall, ctx: CallContext) {
+function sendHeaders(call: AnyCall, ctx: GrpcCallContext) {
   const headers = ctx.headerMetadata();
   if (headers) call.sendMetadata(headers);
 }
 
-function metadataToHeaders(metadata: grpc.Metadata): Headers {
-  const headers = new Headers();
-  for (const [key, value] of Object.entries(metadata.getMap())) {
-    if (key.endsWith("-bin")) headers.set(key, Buffer.from(value as Buffer).toString("base64"));
-    else headers.set(key, String(value));
-  }
-  return headers;
-}
 
 /** A thrown value as a grpc-js status, with google.rpc.Status details. */
 export function toServiceError(err: unknown, trailers?: grpc.Metadata): Partial<grpc.StatusObject> {

@@ -25,6 +25,9 @@ export function service<S extends DescService>(desc: S, impl: Partial<ServiceImp
   return { service: desc, impl };
 }
 
+/** Record batches of 100k rows run to tens of MB; gRPC's 4 MiB default is far too small. */
+const defaultMaxMessageBytes = 256 * 1024 * 1024;
+
 export interface ServerOptions {
   /** The service's name in logs and metrics, e.g. "registry". */
   name: string;
@@ -37,7 +40,9 @@ export interface ServerOptions {
   defaultMetrics?: boolean;
   /** Log every call at debug level (failures are always logged). */
   logRequests?: boolean;
-  /** grpc-js server options, e.g. message size limits. */
+  /** Largest request or response message, on both listeners. */
+  maxMessageBytes?: number;
+  /** grpc-js server options. */
   grpcOptions?: grpc.ServerOptions;
 }
 
@@ -77,11 +82,12 @@ export function createServer(options: ServerOptions) {
   async function listen(listenOptions: ListenOptions): Promise<RunningServer> {
     const host = listenOptions.host ?? "127.0.0.1";
     const shutdownController = new AbortController();
+    const maxMessageBytes = options.maxMessageBytes ?? defaultMaxMessageBytes;
     const inFlight = new InFlightCalls();
     await monitor.start();
 
     // gRPC listener (grpc-js).
-    const grpcServer = new grpc.Server({ "grpc.max_receive_message_length": 64 * 1024 * 1024, ...options.grpcOptions });
+    const grpcServer = new grpc.Server({ "grpc.max_receive_message_length": maxMessageBytes, "grpc.max_send_message_length": maxMessageBytes, ...options.grpcOptions });
     for (const spec of specs) {
       const { definition, handlers } = toGrpcService(instrument(spec, { listener: "grpc", logger, metrics, logRequests: options.logRequests }), { inFlight });
       grpcServer.addService(definition, handlers);
@@ -102,6 +108,8 @@ export function createServer(options: ServerOptions) {
         routes,
         shutdownSignal: shutdownController.signal,
         maxTimeoutMs: 0,
+        readMaxBytes: maxMessageBytes,
+        writeMaxBytes: maxMessageBytes,
         fallback: (req, res) => {
           const path = (req.url ?? "").split("?")[0];
           if (path === "/metrics") {

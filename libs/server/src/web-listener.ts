@@ -20,6 +20,21 @@ export async function listenWeb(handler: RequestHandler, host: string, port: num
   const h2 = http2.createServer({}, handler as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void);
   const sockets = new Set<Socket>();
   const sessions = new Set<http2.Http2Session>();
+  // h1 never listen()s itself (connections are handed to it), so Node's own
+  // idle-connection tracking is not set up: count open requests per socket here.
+  const openRequests = new Map<Socket, number>();
+  let closing = false;
+  h1.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const socket = req.socket;
+    openRequests.set(socket, (openRequests.get(socket) ?? 0) + 1);
+    if (closing) res.setHeader("connection", "close");
+    res.once("close", () => {
+      const left = (openRequests.get(socket) ?? 1) - 1;
+      openRequests.set(socket, left);
+      if (closing && left === 0) socket.end();
+    });
+  });
+  const h1Sockets = new Set<Socket>();
   h2.on("session", (session) => {
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
@@ -33,7 +48,10 @@ export async function listenWeb(handler: RequestHandler, host: string, port: num
       if (chunk === null) return socket.once("readable", route);
       socket.unshift(chunk);
       if (chunk.length < 3 && !socket.readableEnded) return socket.once("readable", route);
-      (chunk.subarray(0, 3).toString("latin1") === "PRI" ? h2 : h1).emit("connection", socket);
+      if (chunk.subarray(0, 3).toString("latin1") === "PRI") return h2.emit("connection", socket);
+      h1Sockets.add(socket);
+      socket.once("close", () => h1Sockets.delete(socket));
+      h1.emit("connection", socket);
     };
     socket.once("readable", route);
     socket.on("error", () => socket.destroy());
@@ -47,18 +65,17 @@ export async function listenWeb(handler: RequestHandler, host: string, port: num
   return {
     port: address.port,
     async close(graceMs) {
+      closing = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const session of sessions) session.close(); // GOAWAY: open streams finish
-      h1.closeIdleConnections();
+      // HTTP/1 keep-alive sockets close now if idle, else after their current response.
+      for (const socket of h1Sockets) if (!openRequests.get(socket)) socket.end();
       const deadline = setTimeout(() => {
         for (const s of sessions) s.destroy();
         for (const s of sockets) s.destroy();
       }, graceMs);
-      // HTTP/1 keep-alive sockets close once their current response is done.
-      const idleSweep = setInterval(() => h1.closeIdleConnections(), 50);
       await closed;
       clearTimeout(deadline);
-      clearInterval(idleSweep);
     },
   };
 }
