@@ -138,7 +138,7 @@ export function createServer(options: ServerOptions) {
     );
 
     const displayHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
-    logger.info("listening", { service: options.name, grpcPort, webPort: web.port, services: serviceNames });
+    logger.info("listening", { grpcPort, webPort: web.port, services: serviceNames });
     let stopping: Promise<void> | undefined;
 
     return {
@@ -150,7 +150,7 @@ export function createServer(options: ServerOptions) {
       metrics,
       shutdown(graceMs = 10_000) {
         stopping ??= (async () => {
-          logger.info("shutting down", { service: options.name, graceMs });
+          logger.info("shutting down", { graceMs });
           monitor.stop();
           health.setAll(ServingStatus.NOT_SERVING);
           const cancelLeftovers = setTimeout(() => {
@@ -167,7 +167,7 @@ export function createServer(options: ServerOptions) {
           clearTimeout(force);
           clearTimeout(cancelLeftovers);
           shutdownController.abort();
-          logger.info("stopped", { service: options.name });
+          logger.info("stopped");
         })();
         return stopping;
       },

@@ -1,1 +1,24 @@
-export {};
+// The registry process: reads config, migrates its schema, connects to NATS,
+// listens on the gRPC and web ports, and drains on SIGTERM.
+import { fileURLToPath } from "node:url";
+import { loadConfig, redact } from "@fti/config";
+import { createLogger } from "@fti/logger";
+import { createPool, loadMigrations, migrate } from "@fti/db";
+import { connectNats } from "@fti/events";
+import { shutdownOnSignals } from "@fti/server";
+import { registrySettings } from "./config.js";
+import { build } from "./server.js";
+
+const config = loadConfig(registrySettings);
+const logger = createLogger({ level: config.logLevel, base: { service: "registry" } });
+logger.info("starting", { config: redact(registrySettings, config) });
+
+const pool = createPool({ connectionString: config.databaseUrl, schema: config.databaseSchema, max: config.databasePoolSize, logger });
+await migrate(pool, { schema: config.databaseSchema, migrations: await loadMigrations(fileURLToPath(new URL("../migrations", import.meta.url))), logger });
+const nats = await connectNats({ url: config.natsUrl, name: "fti-registry", logger });
+
+const server = await build({ pool, nats, logger, healthIntervalMs: config.healthIntervalMs }).listen({ host: config.host, grpcPort: config.grpcPort, webPort: config.webPort });
+shutdownOnSignals(server, config.shutdownGraceMs, async () => {
+  await nats.drain().catch(() => {});
+  await pool.end();
+});
