@@ -1,0 +1,51 @@
+# FTI Platform — every task a developer or CI runs. `make help` lists them.
+SHELL := /bin/bash
+export ONNXRUNTIME_NODE_INSTALL := skip
+TSX := node --import tsx
+
+.PHONY: help setup generate build lint test test-only demo bench up down status clean
+
+help: ## this list
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup: ## install Debian and npm packages, start Postgres and NATS if down, build
+	@bash scripts/setup.sh
+
+generate: ## regenerate TypeScript from proto/ (buf generate)
+	npx buf generate
+
+build: ## compile every library and service (tsc -b, project references)
+	npx tsc -b
+
+lint: ## buf lint, buf breaking against main, generated code up to date, type-check
+	npx buf lint
+	@if git rev-parse --verify -q main >/dev/null; then npx buf breaking --against '.git#branch=main'; fi
+	@bash scripts/check-generated.sh
+	npx tsc -b
+
+test: setup lint test-only ## everything CI checks, on a fresh machine too
+
+test-only: ## the test suite against the real Postgres, NATS, Cassandra, DuckDB
+	npx vitest run
+
+demo: setup up ## start every service and show its health
+	@echo; echo "Services are running; 'make status' checks them, 'make down' stops them."
+
+bench: setup ## run every benchmark (each prints its baseline beside it)
+	npx tsc -b bench
+	node bench/dist/rpc/main.js
+	npx tsx --conditions=source bench/online-store/main.ts
+	npx tsx --conditions=source bench/offline-store/main.ts
+
+up: build ## start every built service in the background (.run/<service>.log)
+	@$(TSX) scripts/services.ts up
+
+down: ## stop the services started by make up (SIGTERM, drained)
+	@$(TSX) scripts/services.ts down
+
+status: ## health of every service
+	@$(TSX) scripts/services.ts status
+
+clean: ## remove build output
+	npx tsc -b --clean
+	rm -rf .run .tmp
