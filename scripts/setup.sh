@@ -45,7 +45,9 @@ nats_up || { echo "NATS is not reachable on 127.0.0.1:4222" >&2; exit 1; }
 export ONNXRUNTIME_NODE_INSTALL=skip
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm packages"
-  npm ci --no-audit --no-fund
+  # `npm install`, not `npm ci`: it keeps to the lockfile too, and tolerates the
+  # other platforms' optional binaries (buf, esbuild) that this registry does not carry.
+  npm install --no-audit --no-fund
 fi
 say "building"
 npx tsc -b
