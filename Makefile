@@ -26,7 +26,9 @@ lint: ## buf lint, buf breaking against main, generated code up to date, type-ch
 test: setup lint test-only ## everything CI checks, on a fresh machine too
 
 test-only: ## the test suite against the real Postgres, NATS, Cassandra, DuckDB
-	npx vitest run
+	@mkdir -p .tmp
+	@status=0; npx vitest run --reporter=default --reporter=json --outputFile.json=.tmp/vitest.json || status=$$?; \
+	  if [ -f .tmp/vitest.json ]; then node scripts/test-summary.mjs .tmp/vitest.json; fi; exit $$status
 
 demo: setup up ## start every service and show its health
 	@echo; echo "Services are running; 'make status' checks them, 'make down' stops them."
