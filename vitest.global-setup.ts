@@ -2,7 +2,7 @@
 // FTI_TEST_CASSANDRA (host:port) already points at one, e.g. a node started
 // with `npx tsx scripts/cassandra-test-server.ts start` or a CI service.
 // Tests read FTI_TEST_CASSANDRA; test workers inherit it from this process.
-import { startCassandraTestServer, type CassandraTestServer } from "./libs/testkit/src/cassandra.js";
+import { startCassandraTestServer, type CassandraTestServer } from "@fti/testkit/cassandra";
 
 let server: CassandraTestServer | undefined;
 

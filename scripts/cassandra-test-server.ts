@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startCassandraTestServer, stopCassandraTestServer } from "../libs/testkit/src/cassandra.js";
+import { startCassandraTestServer, stopCassandraTestServer } from "@fti/testkit/cassandra";
 
 const pidFile = join(dirname(fileURLToPath(import.meta.url)), "..", ".run", "cassandra-test-server.json");
 

@@ -9,7 +9,7 @@ import { createRequire } from "node:module";
 import pg from "pg";
 import { createCassandraOnlineStore, createPostgresOnlineStore, tableName, type OnlineStore, type OnlineTable } from "@fti/online-store";
 import type { FeatureGroupSchema, Row } from "@fti/schema";
-import { startCassandraTestServer } from "../../libs/testkit/src/cassandra.js";
+import { startCassandraTestServer } from "@fti/testkit/cassandra";
 
 // The online store's own cassandra-driver (4.x), not whatever the root resolves.
 const cassandra = createRequire(new URL("../../libs/online-store/package.json", import.meta.url))("cassandra-driver") as typeof import("cassandra-driver");
