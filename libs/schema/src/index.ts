@@ -154,3 +154,5 @@ function keyPart(value: Value): string | number | boolean | null {
   if (value instanceof Date) return `t${value.getTime()}`;
   return value as string | number | boolean | null;
 }
+
+export { columnViolations, columnsToRows, rowsToColumns, validatedColumns, type ColumnBatch, type FeatureBatch } from "./columns.js";
