@@ -155,6 +155,7 @@ export function serverSettings(service: ServiceName) {
     logLevel: oneOf("FTI_LOG_LEVEL", "log level", ["debug", "info", "warn", "error", "silent"] as const, "info"),
     shutdownGraceMs: int("FTI_SHUTDOWN_GRACE_MS", "how long SIGTERM waits for in-flight calls before cancelling them", 10_000, { min: 0 }),
     healthIntervalMs: int("FTI_HEALTH_INTERVAL_MS", "how often dependencies are probed for the health service", 2_000, { min: 100 }),
+    logRequests: bool("FTI_LOG_REQUESTS", "log every RPC at debug level (failures are always logged)", false),
   };
 }
 
@@ -168,4 +169,20 @@ export const natsSettings = {
   natsUrl: url("FTI_NATS_URL", "NATS server URL (JetStream enabled)", ["nats", "tls"], "nats://127.0.0.1:4222"),
   natsStreamPrefix: str("FTI_NATS_STREAM_PREFIX", "prefix of JetStream stream names, to share one NATS between installations", "FTI"),
   natsSubjectPrefix: str("FTI_NATS_SUBJECT_PREFIX", "prefix of every subject this installation uses", "fti"),
+};
+
+/** Where Delta tables (offline features, training datasets) and ONNX model files live. */
+export const offlineStoreSettings = {
+  offlineRoot: str("FTI_OFFLINE_ROOT", "root of the offline store (Delta tables) and model files: a local directory, shared by every service that reads or writes them", ".data/offline"),
+};
+
+export const cassandraConsistencies = ["ONE", "TWO", "THREE", "QUORUM", "ALL", "LOCAL_QUORUM", "EACH_QUORUM", "LOCAL_ONE"] as const;
+
+/** Which online store serves feature vectors; the Cassandra settings apply only when it is cassandra. */
+export const onlineStoreSettings = {
+  onlineStore: oneOf("FTI_ONLINE_STORE", "online feature store: postgres (the metadata database, for small installs) or cassandra (Cassandra/ScyllaDB, for scale)", ["postgres", "cassandra"] as const, "postgres"),
+  cassandraContactPoints: list("FTI_CASSANDRA_CONTACT_POINTS", "Cassandra/ScyllaDB contact points, comma-separated host or host:port", ["127.0.0.1:9042"]),
+  cassandraLocalDc: str("FTI_CASSANDRA_LOCAL_DC", "Cassandra/ScyllaDB data center this process prefers (load balancing, LOCAL_* consistency)", "datacenter1"),
+  cassandraKeyspace: str("FTI_CASSANDRA_KEYSPACE", "Cassandra/ScyllaDB keyspace holding the online tables", "fti"),
+  cassandraConsistency: oneOf("FTI_CASSANDRA_CONSISTENCY", "consistency level of online reads and writes", cassandraConsistencies, "LOCAL_QUORUM"),
 };

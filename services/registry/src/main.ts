@@ -6,7 +6,7 @@ import { createLogger } from "@fti/logger";
 import { createPool, loadMigrations, migrate } from "@fti/db";
 import { connectNats } from "@fti/events";
 import { shutdownOnSignals } from "@fti/server";
-import { registrySettings } from "./config.js";
+import { eventNames, registrySettings } from "./config.js";
 import { build } from "./server.js";
 
 const config = loadConfig(registrySettings);
@@ -15,9 +15,22 @@ logger.info("starting", { config: redact(registrySettings, config) });
 
 const pool = createPool({ connectionString: config.databaseUrl, schema: config.databaseSchema, max: config.databasePoolSize, logger });
 await migrate(pool, { schema: config.databaseSchema, migrations: await loadMigrations(fileURLToPath(new URL("../migrations", import.meta.url))), logger });
+if (config.migrateOnly) {
+  logger.info("migrations applied; exiting (FTI_MIGRATE_ONLY)");
+  await pool.end();
+  process.exit(0);
+}
 const nats = await connectNats({ url: config.natsUrl, name: "fti-registry", logger });
 
-const server = await build({ pool, nats, logger, healthIntervalMs: config.healthIntervalMs }).listen({ host: config.host, grpcPort: config.grpcPort, webPort: config.webPort });
+const server = await build({
+  pool,
+  nats,
+  logger,
+  healthIntervalMs: config.healthIntervalMs,
+  ...eventNames(config),
+  offlineRoot: config.offlineRoot,
+  relayPollIntervalMs: config.relayPollIntervalMs,
+}).listen({ host: config.host, grpcPort: config.grpcPort, webPort: config.webPort });
 shutdownOnSignals(server, config.shutdownGraceMs, async () => {
   await nats.drain().catch(() => {});
   await pool.end();
