@@ -186,3 +186,9 @@ export const onlineStoreSettings = {
   cassandraKeyspace: str("FTI_CASSANDRA_KEYSPACE", "Cassandra/ScyllaDB keyspace holding the online tables", "fti"),
   cassandraConsistency: oneOf("FTI_CASSANDRA_CONSISTENCY", "consistency level of online reads and writes", cassandraConsistencies, "LOCAL_QUORUM"),
 };
+
+/** Where services that read metadata find the registry. */
+export const registryClientSettings = {
+  registryAddress: str("FTI_REGISTRY_ADDRESS", "host:port of the registry's gRPC listener", "127.0.0.1:50051"),
+  metadataCacheMaxAgeMs: int("FTI_METADATA_CACHE_MAX_AGE_MS", "how long cached registry metadata is used before it is re-read (registry events invalidate it sooner)", 60_000, { min: 0 }),
+};

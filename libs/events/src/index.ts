@@ -201,3 +201,8 @@ export function natsDependency(nc: NatsConnection) {
     },
   };
 }
+
+/** The platform's event stream and subject prefix: stream "<prefix>_EVENTS" over "<subject prefix>.events.>". */
+export function eventNames(config: { natsStreamPrefix: string; natsSubjectPrefix: string }) {
+  return { eventStream: `${config.natsStreamPrefix}_EVENTS`, eventSubjectPrefix: `${config.natsSubjectPrefix}.events` };
+}

@@ -1,4 +1,4 @@
 export { decodeRecordBatch } from "./decode.js";
 export { encodeRecordBatch, recordBatchMessage, type TypedColumn } from "./encode.js";
-export { featureTypeFromWire, featureTypeToWire, featuresFromWire } from "./types.js";
+export { featureGroupSchemaFromWire, featureTypeFromWire, featureTypeToWire, featuresFromWire } from "./types.js";
 export { withEncodedField } from "./embed.js";

@@ -2,7 +2,7 @@
 import { create } from "@bufbuild/protobuf";
 import { FeatureTypeSchema, ScalarType, type Feature as FeatureMessage, type FeatureType as FeatureTypeMessage } from "@fti/proto/fti/common/v1/types_pb";
 import { InvalidArgumentError } from "@fti/errors";
-import type { Feature, FeatureType, ScalarType as ScalarName } from "@fti/schema";
+import type { Feature, FeatureGroupSchema, FeatureType, ScalarType as ScalarName } from "@fti/schema";
 
 const scalarNames: Record<number, ScalarName> = {
   [ScalarType.BOOL]: "bool",
@@ -51,4 +51,20 @@ export function featuresFromWire(features: readonly FeatureMessage[], field: str
     type: featureTypeFromWire(f.type, `${field}[${i}].type`),
     ...(f.nullable === undefined ? {} : { nullable: f.nullable }),
   }));
+}
+
+/** The in-memory schema of a registry feature group version (already validated by the registry). */
+export function featureGroupSchemaFromWire(group: {
+  schema?: { features: readonly FeatureMessage[] };
+  primaryKey: readonly string[];
+  eventTime: string;
+  ttl?: { seconds: bigint; nanos: number };
+}): FeatureGroupSchema {
+  const ttlSeconds = group.ttl ? Number(group.ttl.seconds) + group.ttl.nanos / 1e9 : 0;
+  return {
+    features: featuresFromWire(group.schema?.features ?? [], "feature_group.schema.features"),
+    primaryKey: [...group.primaryKey],
+    eventTime: group.eventTime,
+    ...(ttlSeconds > 0 ? { ttlSeconds } : {}),
+  };
 }

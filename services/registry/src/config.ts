@@ -9,8 +9,3 @@ export const registrySettings = {
   relayPollIntervalMs: int("FTI_OUTBOX_POLL_INTERVAL_MS", "how often the outbox relay looks for events committed by other replicas or before a restart", 1_000, { min: 10 }),
   migrateOnly: bool("FTI_MIGRATE_ONLY", "apply the schema migrations, then exit 0 without serving (the Helm pre-install/pre-upgrade Job)", false),
 };
-
-/** Events go to stream "<stream prefix>_EVENTS" on subjects "<subject prefix>.events.>" (FTI_EVENTS, fti.events.> by default). */
-export function eventNames(config: { natsStreamPrefix: string; natsSubjectPrefix: string }) {
-  return { eventStream: `${config.natsStreamPrefix}_EVENTS`, eventSubjectPrefix: `${config.natsSubjectPrefix}.events` };
-}

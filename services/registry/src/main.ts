@@ -4,9 +4,9 @@ import { fileURLToPath } from "node:url";
 import { loadConfig, redact } from "@fti/config";
 import { createLogger } from "@fti/logger";
 import { createPool, loadMigrations, migrate } from "@fti/db";
-import { connectNats } from "@fti/events";
+import { connectNats, eventNames } from "@fti/events";
 import { shutdownOnSignals } from "@fti/server";
-import { eventNames, registrySettings } from "./config.js";
+import { registrySettings } from "./config.js";
 import { build } from "./server.js";
 
 const config = loadConfig(registrySettings);
