@@ -136,7 +136,7 @@ FTI_WEB_PORT: {{ $s.webPort | int64 | toString | quote }}
 FTI_LOG_LEVEL: {{ $v.config.logLevel | quote }}
 FTI_SHUTDOWN_GRACE_MS: {{ $v.config.shutdownGraceMs | int64 | toString | quote }}
 FTI_HEALTH_INTERVAL_MS: {{ $v.config.healthIntervalMs | int64 | toString | quote }}
-FTI_DATABASE_SCHEMA: {{ $v.config.database.schema | quote }}
+FTI_DATABASE_SCHEMA: {{ printf "%s_%s" $v.config.database.schemaPrefix (.key | replace "-" "_") | quote }}
 FTI_DATABASE_POOL_SIZE: {{ $v.config.database.poolSize | int64 | toString | quote }}
 FTI_NATS_URL: {{ include "fti.natsUrl" .root | quote }}
 FTI_NATS_STREAM_PREFIX: {{ $v.config.nats.streamPrefix | quote }}

@@ -15,11 +15,11 @@ import { chartDir, find, render, scenarios, type Manifest } from "./helm.js";
 // map should import those instead.
 const settingsOf: Record<ServiceName, SettingsSpec> = {
   registry: registrySettings,
-  ingestion: { ...serverSettings("ingestion"), ...databaseSettings, ...natsSettings, ...offlineStoreSettings, ...onlineStoreSettings },
-  "offline-query": { ...serverSettings("offline-query"), ...databaseSettings, ...natsSettings, ...offlineStoreSettings },
-  "online-serving": { ...serverSettings("online-serving"), ...databaseSettings, ...natsSettings, ...offlineStoreSettings, ...onlineStoreSettings },
-  "training-runner": { ...serverSettings("training-runner"), ...databaseSettings, ...natsSettings, ...offlineStoreSettings },
-  monitoring: { ...serverSettings("monitoring"), ...databaseSettings, ...natsSettings, ...offlineStoreSettings },
+  ingestion: { ...serverSettings("ingestion"), ...databaseSettings("ingestion"), ...natsSettings, ...offlineStoreSettings, ...onlineStoreSettings },
+  "offline-query": { ...serverSettings("offline-query"), ...databaseSettings("offline-query"), ...natsSettings, ...offlineStoreSettings },
+  "online-serving": { ...serverSettings("online-serving"), ...databaseSettings("online-serving"), ...natsSettings, ...offlineStoreSettings, ...onlineStoreSettings },
+  "training-runner": { ...serverSettings("training-runner"), ...databaseSettings("training-runner"), ...natsSettings, ...offlineStoreSettings },
+  monitoring: { ...serverSettings("monitoring"), ...databaseSettings("monitoring"), ...natsSettings, ...offlineStoreSettings },
 };
 
 const valuesKey: Record<ServiceName, string> = {

@@ -159,11 +159,22 @@ export function serverSettings(service: ServiceName) {
   };
 }
 
-export const databaseSettings = {
-  databaseUrl: url("FTI_DATABASE_URL", "Postgres connection URL for metadata", ["postgres", "postgresql"], "postgres://postgres@127.0.0.1:5432/postgres", { secret: true }),
-  databaseSchema: str("FTI_DATABASE_SCHEMA", "Postgres schema holding this installation's tables", "fti"),
-  databasePoolSize: int("FTI_DATABASE_POOL_SIZE", "maximum Postgres connections per process", 10, { min: 1, max: 1000 }),
-};
+/**
+ * Postgres settings of one service. Each service keeps its tables (and its
+ * migration history) in a schema of its own, `fti_<service>` by default.
+ */
+export function databaseSettings(service: ServiceName) {
+  return {
+    databaseUrl: url("FTI_DATABASE_URL", "Postgres connection URL for metadata", ["postgres", "postgresql"], "postgres://postgres@127.0.0.1:5432/postgres", { secret: true }),
+    databaseSchema: str("FTI_DATABASE_SCHEMA", "Postgres schema holding this service's tables", defaultDatabaseSchema(service)),
+    databasePoolSize: int("FTI_DATABASE_POOL_SIZE", "maximum Postgres connections per process", 10, { min: 1, max: 1000 }),
+  };
+}
+
+/** `fti_registry`, `fti_offline_query`, … */
+export function defaultDatabaseSchema(service: ServiceName, prefix = "fti"): string {
+  return `${prefix}_${service.replace(/-/g, "_")}`;
+}
 
 export const natsSettings = {
   natsUrl: url("FTI_NATS_URL", "NATS server URL (JetStream enabled)", ["nats", "tls"], "nats://127.0.0.1:4222"),

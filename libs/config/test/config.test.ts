@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, databaseSettings, describeSettings, int, loadConfig, natsSettings, oneOf, redact, serverSettings } from "../src/index.js";
 
-const spec = { ...serverSettings("registry"), ...databaseSettings, ...natsSettings };
+const spec = { ...serverSettings("registry"), ...databaseSettings("registry"), ...natsSettings };
 
 describe("loadConfig", () => {
   it("uses the defaults when nothing is set", () => {
@@ -10,6 +10,8 @@ describe("loadConfig", () => {
     expect(c.webPort).toBe(8081);
     expect(c.natsUrl).toBe("nats://127.0.0.1:4222");
     expect(c.logLevel).toBe("info");
+    expect(c.databaseSchema).toBe("fti_registry");
+    expect(loadConfig(databaseSettings("offline-query"), {}).databaseSchema).toBe("fti_offline_query");
   });
 
   it("reads typed values from the injected environment", () => {

@@ -3,7 +3,7 @@ import { bool, databaseSettings, int, natsSettings, offlineStoreSettings, server
 
 export const registrySettings = {
   ...serverSettings("registry"),
-  ...databaseSettings,
+  ...databaseSettings("registry"),
   ...natsSettings,
   ...offlineStoreSettings,
   relayPollIntervalMs: int("FTI_OUTBOX_POLL_INTERVAL_MS", "how often the outbox relay looks for events committed by other replicas or before a restart", 1_000, { min: 10 }),
