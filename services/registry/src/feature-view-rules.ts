@@ -3,11 +3,12 @@
 // with matching types, output names are unique. Also derives the view's
 // serving keys and output schema.
 import { create } from "@bufbuild/protobuf";
-import type { FieldViolation } from "@fti/errors";
+import { InvalidArgumentError, type FieldViolation } from "@fti/errors";
 import { FeatureSchema$ as FeatureDesc, FeatureSchemaSchema, type Feature } from "@fti/proto/fti/common/v1/types_pb";
 import type { FeatureGroup } from "@fti/proto/fti/registry/v1/feature_group_pb";
 import type { FeatureGroupSelection, FeatureView } from "@fti/proto/fti/registry/v1/feature_view_pb";
 import { typeName } from "@fti/schema";
+import { compileOnDemandFeatures, featureTypeFromProto, transformationViolations, type Column } from "@fti/transforms";
 import { featureTypeOf, idViolations, isKnownType, tagViolations } from "./validation.js";
 
 const prefixPattern = /^[a-z][a-z0-9_]{0,31}$/;
@@ -90,6 +91,7 @@ export function planFeatureView(view: FeatureView, groups: ReadonlyMap<string, F
     if (!isKnownType(featureTypeOf(p.type))) v.push({ field: `feature_view.request_parameters[${i}].type`, description: "unknown or unset type" });
   });
 
+  const baseColumns = [...outputs.values()];
   const onDemand: Feature[] = [];
   view.onDemandFeatures.forEach((f, i) => {
     const field = `feature_view.on_demand_features[${i}]`;
@@ -115,9 +117,28 @@ export function planFeatureView(view: FeatureView, groups: ReadonlyMap<string, F
     }
   });
 
+  // Expressions and transformations are checked by the library that runs them
+  // (offline-query, serving), so a view that saves is a view that computes.
+  if (v.length === 0) v.push(...computationViolations(view, baseColumns));
+
   const labels = new Set(view.labelColumns);
   const outputSchema = [...outputs.values()].filter((f) => !labels.has(f.name));
   return { violations: v, servingKeys: root ? [...root.primaryKey] : [], outputSchema };
+}
+
+function computationViolations(view: FeatureView, baseColumns: Feature[]): FieldViolation[] {
+  const toColumn = (name: string, type: Feature["type"]): Column[] => {
+    const t = featureTypeFromProto(type);
+    return t === undefined ? [] : [{ name, type: t }];
+  };
+  const inputs = [...baseColumns.flatMap((f) => toColumn(f.name, f.type)), ...view.requestParameters.flatMap((p) => toColumn(p.name, p.type))];
+  try {
+    const compiled = compileOnDemandFeatures(view.onDemandFeatures, inputs);
+    return transformationViolations(view.transformations, [...inputs, ...compiled.columns]);
+  } catch (err) {
+    if (err instanceof InvalidArgumentError) return err.violations;
+    throw err;
+  }
 }
 
 export const outputSchemaMessage = (features: Feature[]) => create(FeatureSchemaSchema, { features });

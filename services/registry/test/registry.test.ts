@@ -224,6 +224,30 @@ describe("feature views and references", () => {
     expect((await h.call(rpc.listFeatureViews, { parent: `projects/${p}` })).featureViews).toEqual([]);
   });
 
+  it("check on-demand expressions and transformations with the library that runs them", async () => {
+    const p = await newProject();
+    await h.call(rpc.createFeatureGroup, { parent: `projects/${p}`, featureGroupId: "transactions", featureGroup: transactionsGroup() });
+    await h.call(rpc.createFeatureGroup, { parent: `projects/${p}`, featureGroupId: "merchants", featureGroup: merchantsGroup() });
+    const double = { kind: { case: "scalar", value: ScalarType.DOUBLE } };
+    const typo = await statusOf(h.call(rpc.createFeatureView, { parent: `projects/${p}`, featureViewId: "fraud", featureView: fraudView(p, { onDemandFeatures: [{ name: "amount_per_risk", type: double, expression: "amout / nullif(merchant_risk_score, 0)" }] }) }));
+    expect(typo.code).toBe(status.INVALID_ARGUMENT);
+    expect(typo.details).toContain("feature_view.on_demand_features[0].expression");
+    expect(typo.details).toContain('unknown column "amout"');
+    const badTransform = await statusOf(h.call(rpc.createFeatureView, { parent: `projects/${p}`, featureViewId: "fraud", featureView: fraudView(p, { transformations: [{ feature: "amount", kind: { case: "robustScaler", value: { lowerQuantile: 0.9, upperQuantile: 0.1 } } }] }) }));
+    expect(badTransform.code).toBe(status.INVALID_ARGUMENT);
+    expect(badTransform.details).toContain("feature_view.transformations[0].robust_scaler");
+    expect((await h.call(rpc.listFeatureViews, { parent: `projects/${p}` })).featureViews).toEqual([]);
+    const ok = await h.call(rpc.createFeatureView, {
+      parent: `projects/${p}`,
+      featureViewId: "fraud",
+      featureView: fraudView(p, {
+        onDemandFeatures: [{ name: "amount_per_risk", type: double, expression: "amount / nullif(merchant_risk_score, 0)" }],
+        transformations: [{ feature: "amount_per_risk", kind: { case: "standardScaler", value: {} } }],
+      }),
+    });
+    expect(ok.featureView!.onDemandFeatures[0]!.name).toBe("amount_per_risk");
+  });
+
   it("refuse deleting anything still referenced, listing the dependents", async () => {
     const { p, view, td, model: m } = await withModel();
     const dep = (await h.call(rpc.createDeployment, { parent: `projects/${p}`, deploymentId: "scoring", deployment: { routes: [{ model: m.name, weight: 100 }] } })).deployment!;
