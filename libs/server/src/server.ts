@@ -107,7 +107,6 @@ export function createServer(options: ServerOptions) {
       connectNodeAdapter({
         routes,
         shutdownSignal: shutdownController.signal,
-        maxTimeoutMs: 0,
         readMaxBytes: maxMessageBytes,
         writeMaxBytes: maxMessageBytes,
         fallback: (req, res) => {

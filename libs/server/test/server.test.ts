@@ -127,6 +127,13 @@ describe("web listener (connect-node)", () => {
     expect(replies).toEqual(["x", "y"]);
   });
 
+  it("accepts a client deadline and enforces it", async () => {
+    const echo = createClient(EchoService, createConnectTransport({ baseUrl: server.webUrl, httpVersion: "1.1" }));
+    expect((await echo.echo({ message: "in time" }, { timeoutMs: 30_000 })).message).toBe("in time");
+    const err = ConnectError.from(await echo.echo({ message: "late", delayMs: 2_000 }, { timeoutMs: 150 }).catch((e) => e));
+    expect(err.code).toBe(Code.DeadlineExceeded);
+  });
+
   it("maps domain errors to the same code and details as the gRPC port", async () => {
     const echo = createClient(EchoService, createConnectTransport({ baseUrl: server.webUrl, httpVersion: "1.1" }));
     const err = ConnectError.from(await echo.echo({ message: "bad", failCode: Code.InvalidArgument }).catch((e) => e));
