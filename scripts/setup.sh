@@ -11,6 +11,7 @@ SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 # --- Debian packages -------------------------------------------------------
 need=()
 /usr/bin/python3 -c "import grpc, grpc_tools" 2>/dev/null || need+=(python3-grpcio python3-grpc-tools)
+/usr/bin/python3 -c "import onnx" 2>/dev/null || need+=(python3-onnx)
 command -v h2load >/dev/null || need+=(nghttp2-client)
 command -v java >/dev/null || need+=(openjdk-17-jre-headless)
 command -v pg_isready >/dev/null || need+=(postgresql)
