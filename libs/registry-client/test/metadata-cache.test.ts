@@ -18,6 +18,10 @@ beforeAll(async () => {
   h = await startRegistry();
   await h.call(rpc.createProject, { projectId: "cache", project: { owner: "platform" } });
   await h.call(rpc.createFeatureGroup, { parent: "projects/cache", featureGroupId: "transactions", featureGroup: transactionsGroup({ ttl: { seconds: 3600n } }) });
+  // The registry announces the creations through its outbox a moment later;
+  // let those events pass so they cannot invalidate the first reads below.
+  await until(async () => (await h.pool.query(`SELECT count(*)::int AS n FROM ${h.schema}.outbox WHERE published_at IS NULL`)).rows[0].n === 0);
+  await new Promise((r) => setTimeout(r, 100));
   cache = createMetadataCache({ registry: createRegistryClient(h.server.grpcAddress), nats: h.nats, eventSubjectPrefix: h.subjectPrefix, logger: silentLogger });
 });
 
