@@ -192,6 +192,7 @@ export const cassandraConsistencies = ["ONE", "TWO", "THREE", "QUORUM", "ALL", "
 /** Which online store serves feature vectors; the Cassandra settings apply only when it is cassandra. */
 export const onlineStoreSettings = {
   onlineStore: oneOf("FTI_ONLINE_STORE", "online feature store: postgres (the metadata database, for small installs) or cassandra (Cassandra/ScyllaDB, for scale)", ["postgres", "cassandra"] as const, "postgres"),
+  onlinePostgresSchema: str("FTI_ONLINE_POSTGRES_SCHEMA", "Postgres schema holding the online tables when the online store is postgres (in the FTI_DATABASE_URL database); every service reading or writing online features must use the same", "online_store"),
   cassandraContactPoints: list("FTI_CASSANDRA_CONTACT_POINTS", "Cassandra/ScyllaDB contact points, comma-separated host or host:port", ["127.0.0.1:9042"]),
   cassandraLocalDc: str("FTI_CASSANDRA_LOCAL_DC", "Cassandra/ScyllaDB data center this process prefers (load balancing, LOCAL_* consistency)", "datacenter1"),
   cassandraKeyspace: str("FTI_CASSANDRA_KEYSPACE", "Cassandra/ScyllaDB keyspace holding the online tables", "fti"),

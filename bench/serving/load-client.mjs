@@ -1,0 +1,44 @@
+// The load generator of bench/serving, in its own process so the server's CPU
+// is measured alone: open loop at a fixed rate (each request is sent at its
+// scheduled time whether or not earlier ones finished), latency measured from
+// the scheduled time, so a stall shows up in the tail instead of hiding it.
+// Requests arrive pre-encoded from the parent; this only sends bytes.
+import * as grpc from "@grpc/grpc-js";
+
+process.on("message", async ({ address, path, requests, rate, durationMs, warmupMs }) => {
+  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+  const bodies = requests.map((r) => Buffer.from(r, "base64"));
+  const identity = (b) => b;
+  const send = (body) =>
+    new Promise((resolve) => client.makeUnaryRequest(path, identity, identity, body, new grpc.Metadata(), { deadline: Date.now() + 5_000 }, (err) => resolve(err)));
+
+  async function run(ms, record) {
+    const total = Math.floor((rate * ms) / 1000);
+    const latencies = [];
+    let errors = 0;
+    let firstError;
+    const start = performance.now();
+    const pending = [];
+    for (let k = 0; k < total; k++) {
+      const scheduled = start + (k * 1000) / rate;
+      const wait = scheduled - performance.now();
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait - 0.5));
+      while (performance.now() < scheduled) await new Promise((r) => setImmediate(r));
+      pending.push(
+        send(bodies[k % bodies.length]).then((err) => {
+          if (err) {
+            errors++;
+            firstError ??= err.message;
+          } else if (record) latencies.push(performance.now() - scheduled);
+        }),
+      );
+    }
+    await Promise.all(pending);
+    return { latencies, errors, firstError, sent: total, seconds: (performance.now() - start) / 1000 };
+  }
+
+  await run(warmupMs, false);
+  const result = await run(durationMs, true);
+  client.close();
+  process.send(result);
+});

@@ -1,0 +1,79 @@
+// The prediction log against a real NATS: batches off the response path, and
+// a bounded buffer that drops and counts what does not fit while no stream
+// accepts the events, then reports the count with the next batch.
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fromBinary } from "@bufbuild/protobuf";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connectNats, ensureStream, type NatsConnection } from "@fti/events";
+import { silentLogger } from "@fti/logger";
+import { EventSchema, type PredictionLogBatch } from "@fti/proto/fti/events/v1/events_pb";
+import { decodeRecordBatch } from "@fti/record-batch";
+import { createPredictionLog, type PredictionRecord } from "../src/prediction-log.js";
+
+const natsUrl = process.env.FTI_TEST_NATS_URL ?? "nats://127.0.0.1:4222";
+const id = randomBytes(4).toString("hex");
+const prefix = `test.predlog.${id}.events`;
+const stream = `TEST_PREDLOG_${id}`;
+let nats: NatsConnection;
+
+beforeAll(async () => {
+  nats = await connectNats({ url: natsUrl, name: "prediction-log-test", logger: silentLogger });
+});
+afterAll(async () => {
+  await (await jetstreamManager(nats)).streams.delete(stream).catch(() => {});
+  await nats.close();
+});
+
+const record = (requestId: string, score: number): PredictionRecord => ({
+  deployment: "projects/p/deployments/d",
+  project: "p",
+  deploymentId: "d",
+  revision: 3n,
+  model: "projects/p/models/m/versions/1",
+  featureView: "projects/p/featureViews/v/versions/1",
+  shadow: false,
+  requestId,
+  time: new Date(),
+  latencyMicros: 800,
+  rowCount: 1,
+  entities: [{ name: "id", type: "int64", values: [1n] }],
+  features: [{ name: "x", type: "double", values: [score * 2] }],
+  outputs: [{ name: "score", type: "float", values: [score] }],
+});
+
+describe("prediction log", () => {
+  it("drops and counts what does not fit while NATS refuses, then publishes the rest with the count", async () => {
+    let dropped = 0;
+    let published = 0;
+    const log = createPredictionLog({ nats, eventSubjectPrefix: prefix, logger: silentLogger, batchSize: 100, flushIntervalMs: 60_000, bufferSize: 5, onDropped: (n) => (dropped += n), onPublished: (n) => (published += n) });
+    try {
+      // No stream covers the subject yet: publishing fails, so the buffer keeps 5 and drops 5.
+      for (let i = 0; i < 10; i++) log.append(record(`r${i}`, i));
+      await log.flush();
+      expect(dropped).toBe(5);
+      expect(log.buffered).toBe(5);
+
+      await ensureStream(nats, { name: stream, subjects: [`${prefix}.>`] });
+      const sub = nats.subscribe(`${prefix}.serving.predictions.p.d`);
+      const batches: PredictionLogBatch[] = [];
+      void (async () => {
+        for await (const m of sub) {
+          const e = fromBinary(EventSchema, m.data);
+          if (e.payload.case === "predictionLogBatch") batches.push(e.payload.value);
+        }
+      })();
+      await log.flush();
+      await expect.poll(() => batches.length).toBe(1);
+      sub.unsubscribe();
+      expect(published).toBe(5);
+      expect(batches[0]).toMatchObject({ deployment: "projects/p/deployments/d", deploymentRevision: 3n, droppedCount: 5n });
+      const [entry] = batches[0]!.logs;
+      expect(entry!.requestIds).toEqual(["r0", "r1", "r2", "r3", "r4"]);
+      expect(decodeRecordBatch(entry!.outputs!).columns.score).toEqual([0, 1, 2, 3, 4]);
+      expect(decodeRecordBatch(entry!.features!).columns.x).toEqual([0, 2, 4, 6, 8]);
+    } finally {
+      await log.close();
+    }
+  });
+});
