@@ -206,3 +206,5 @@ export function natsDependency(nc: NatsConnection) {
 export function eventNames(config: { natsStreamPrefix: string; natsSubjectPrefix: string }) {
   return { eventStream: `${config.natsStreamPrefix}_EVENTS`, eventSubjectPrefix: `${config.natsSubjectPrefix}.events` };
 }
+
+export { enqueueEvent, startOutboxRelay, type EnqueuedEvent, type OutboxRelay, type OutboxRelayOptions } from "./outbox.js";

@@ -14,7 +14,7 @@ import { createDriftGauges } from "./drift-gauges.js";
 import { createEvaluator, startEvaluationLoop } from "./evaluator.js";
 import { startInputs } from "./inputs.js";
 import { createMonitoring } from "./monitoring.js";
-import { startOutboxRelay, type OutboxRelay } from "./outbox-relay.js";
+import { startOutboxRelay, type OutboxRelay } from "@fti/events";
 import routes from "./routes.js";
 
 export interface MonitoringDependencies {

@@ -1,10 +1,8 @@
 // Writes events into the outbox table inside the transaction of the change
-// they describe; the relay (outbox-relay.ts) publishes them afterwards.
-import { randomUUID } from "node:crypto";
-import { create, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+// they describe; the relay (@fti/events) publishes them afterwards.
 import type { Queryable } from "@fti/db";
-import { EventSchema, RegistryResourceChanged_Change as Change } from "@fti/proto/fti/events/v1/events_pb";
+import { enqueueEvent as enqueue, type EnqueuedEvent } from "@fti/events";
+import { RegistryResourceChanged_Change as Change } from "@fti/proto/fti/events/v1/events_pb";
 import { projectIdOf, resourceKinds, type Kind } from "./names.js";
 
 export { Change };
@@ -14,14 +12,9 @@ export interface EventSettings {
   subjectPrefix: string;
 }
 
-type Payload = MessageInitShape<typeof EventSchema>["payload"];
-
-/** Queues one event; it is published only if the surrounding transaction commits. */
-export async function enqueueEvent(db: Queryable, settings: EventSettings, event: { type: string; subjectTokens: string[]; resource: string; time: Date; payload: Payload }): Promise<void> {
-  const id = randomUUID();
-  const subject = [settings.subjectPrefix, event.type, ...event.subjectTokens].join(".");
-  const message = create(EventSchema, { id, time: timestampFromDate(event.time), source: "registry", type: event.type, subject, resource: event.resource, payload: event.payload });
-  await db.query("INSERT INTO outbox (id, subject, payload, created_at) VALUES ($1, $2, $3, $4)", [id, subject, toBinary(EventSchema, message), event.time]);
+/** Queues one registry event; it is published only if the surrounding transaction commits. */
+export function enqueueEvent(db: Queryable, settings: EventSettings, event: EnqueuedEvent): Promise<void> {
+  return enqueue(db, { source: "registry", subjectPrefix: settings.subjectPrefix }, event);
 }
 
 const changeNames: Record<Change, string> = { [Change.UNSPECIFIED]: "unspecified", [Change.CREATED]: "created", [Change.UPDATED]: "updated", [Change.DELETED]: "deleted" };

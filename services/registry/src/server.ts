@@ -6,7 +6,7 @@ import { createServer, service, type ListenOptions, type RunningServer } from "@
 import { postgresDependency, type Pool } from "@fti/db";
 import { natsDependency, type NatsConnection } from "@fti/events";
 import type { Logger } from "@fti/logger";
-import { startOutboxRelay, type OutboxRelay } from "./outbox-relay.js";
+import { startOutboxRelay, type OutboxRelay } from "@fti/events";
 import { createRegistry } from "./registry.js";
 import routes from "./routes.js";
 

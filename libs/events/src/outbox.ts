@@ -1,13 +1,46 @@
-// Publishes committed outbox rows to NATS JetStream, oldest first, with the
-// row id as Nats-Msg-Id so a retry after a crash or a lost ack is stored once.
-// While NATS is down it keeps the rows and retries with backoff; nothing is
-// lost and nothing is published for a change that rolled back (its row never
-// committed).
-import { fromBinary } from "@bufbuild/protobuf";
-import type { Pool } from "@fti/db";
-import { ensureStream, publishMessage, type NatsConnection } from "@fti/events";
+// The transactional outbox every service uses for its events. A service
+// writes an event row (enqueueEvent) in the same transaction as the change it
+// describes; the relay publishes committed rows to NATS JetStream, oldest
+// first, with the row id as Nats-Msg-Id so a retry after a crash or a lost ack
+// is stored once. While NATS is down the rows wait and the relay retries with
+// backoff: nothing is lost, and nothing is published for a change that rolled
+// back (its row never committed).
+//
+// The service's own migrations create the table:
+//   CREATE TABLE outbox (id text PRIMARY KEY, subject text NOT NULL,
+//     payload bytea NOT NULL, created_at timestamptz NOT NULL DEFAULT now(),
+//     published_at timestamptz, seq bigserial);
+import { randomUUID } from "node:crypto";
+import { create, fromBinary, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { Pool, Queryable } from "@fti/db";
 import type { Logger } from "@fti/logger";
 import { EventSchema } from "@fti/proto/fti/events/v1/events_pb";
+import { ensureStream, publishMessage, type NatsConnection } from "./index.js";
+
+type Payload = MessageInitShape<typeof EventSchema>["payload"];
+
+export interface EnqueuedEvent {
+  /** The event type, e.g. "ingestion.commit". */
+  type: string;
+  /** Subject tokens after the type, e.g. [project, group, version]. */
+  subjectTokens: string[];
+  /** The resource the event is about. */
+  resource: string;
+  time: Date;
+  payload: Payload;
+}
+
+/**
+ * Queues one event in the outbox; it is published only if the surrounding
+ * transaction commits. The subject is "<subjectPrefix>.<type>.<tokens...>".
+ */
+export async function enqueueEvent(db: Queryable, publisher: { source: string; subjectPrefix: string }, event: EnqueuedEvent): Promise<void> {
+  const id = randomUUID();
+  const subject = [publisher.subjectPrefix, event.type, ...event.subjectTokens].join(".");
+  const message = create(EventSchema, { id, time: timestampFromDate(event.time), source: publisher.source, type: event.type, subject, resource: event.resource, payload: event.payload });
+  await db.query("INSERT INTO outbox (id, subject, payload, created_at) VALUES ($1, $2, $3, $4)", [id, subject, toBinary(EventSchema, message), event.time]);
+}
 
 export interface OutboxRelayOptions {
   pool: Pool;
