@@ -28,6 +28,8 @@ export class DeltaLog {
     for (;;) {
       const version = this.commits.length;
       const bytes = await this.store.get(this.logKey(version));
+      // A concurrent refresh of this handle may have loaded it meanwhile.
+      if (this.commits.length !== version) continue;
       if (!bytes) return this.commits;
       const actions = parseActions(bytes.toString("utf8"));
       const info = actions.find((a): a is { commitInfo: CommitInfoAction } => "commitInfo" in a)?.commitInfo;

@@ -78,6 +78,10 @@ export interface ScanFile {
   size: number;
   numRecords: number | undefined;
   stats: FileStats | undefined;
+  /** The version whose commit appended the file's rows (kept when a delete rewrites the file): orders ingestion. */
+  appendedInVersion: number;
+  /** When that commit was made: when its rows became known (bitemporal reads). */
+  appendedAt: Date;
 }
 
 export interface ScanPlan {
@@ -259,9 +263,10 @@ export class DeltaTable {
    * exactly `files[].location` (and applies the same filter to the rows).
    */
   async scan(filter: ScanFilter = {}): Promise<ScanPlan> {
-    const snapshot = await this.snapshot(filter.asOf);
+    const commits = await this.commitsOrThrow();
+    const snapshot = replay(commits, this.resolveVersion(commits, filter.asOf));
     if (filter.keys) assertValidKeys(snapshot.schema, filter.keys);
-    return this.plan(snapshot, snapshot.files.filter((f) => keepFile(snapshot.schema, f, filter)));
+    return this.plan(snapshot, snapshot.files.filter((f) => keepFile(snapshot.schema, f, filter)), commits);
   }
 
   /** Rows of a snapshot, read through DuckDB over the pruned files. Row order is unspecified. */
@@ -277,14 +282,24 @@ export class DeltaTable {
    * append version. `sinceVersion` -1 means from the beginning.
    */
   async scanChangesSince(sinceVersion: number, options: { untilVersion?: number } = {}): Promise<ScanPlan> {
-    const snapshot = await this.snapshot(options.untilVersion === undefined ? undefined : { version: options.untilVersion });
+    const commits = await this.commitsOrThrow();
+    const snapshot = replay(commits, this.resolveVersion(commits, options.untilVersion === undefined ? undefined : { version: options.untilVersion }));
     if (!Number.isInteger(sinceVersion) || sinceVersion < -1 || sinceVersion > snapshot.version)
       throw InvalidArgumentError.field("since_version", `must be between -1 and ${snapshot.version}`);
-    return this.plan(snapshot, snapshot.files.filter((f) => appendedIn(f) > sinceVersion));
+    return this.plan(snapshot, snapshot.files.filter((f) => appendedIn(f) > sinceVersion), commits);
   }
 
   async readChangesSince(sinceVersion: number, options: { untilVersion?: number; columns?: readonly string[] } = {}): Promise<Row[]> {
     return this.readFiles(await this.scanChangesSince(sinceVersion, options), options);
+  }
+
+  /**
+   * Rows of exactly the files of a plan from `scan` or `scanChangesSince`
+   * (possibly narrowed to some of its files, e.g. one at a time to checkpoint
+   * progress), with the same row filters as `readRows`.
+   */
+  async readPlan(plan: ScanPlan, options: Omit<ReadOptions, "asOf"> = {}): Promise<Row[]> {
+    return this.readFiles(plan, options);
   }
 
   /**
@@ -396,12 +411,23 @@ export class DeltaTable {
     });
   }
 
-  private plan(snapshot: Snapshot, files: DataFile[]): ScanPlan {
+  private plan(snapshot: Snapshot, files: DataFile[], commits: readonly Commit[]): ScanPlan {
     return {
       version: snapshot.version,
       timestamp: snapshot.timestamp,
       schema: snapshot.schema,
-      files: files.map((f) => ({ location: this.deps.store.location(`${this.key}/${f.path}`), path: f.path, size: f.size, numRecords: f.stats?.numRecords, stats: f.stats })),
+      files: files.map((f) => {
+        const appendedInVersion = appendedIn(f);
+        return {
+          location: this.deps.store.location(`${this.key}/${f.path}`),
+          path: f.path,
+          size: f.size,
+          numRecords: f.stats?.numRecords,
+          stats: f.stats,
+          appendedInVersion,
+          appendedAt: new Date(commits[appendedInVersion]?.info?.timestamp ?? 0),
+        };
+      }),
     };
   }
 

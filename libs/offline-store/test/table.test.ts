@@ -130,6 +130,26 @@ describe("offline table", () => {
     await expect(table.readChangesSince(9)).rejects.toBeInstanceOf(InvalidArgumentError);
   });
 
+  it("reads exactly the files of a narrowed plan, one at a time", async () => {
+    const table = await f.store.createTable(tableId, schema);
+    await table.append(rows(0, 10));
+    await table.append(rows(10, 15));
+    const plan = await table.scanChangesSince(-1);
+    expect(plan.files).toHaveLength(2);
+    const perFile = await Promise.all(plan.files.map((file) => table.readPlan({ ...plan, files: [file] })));
+    expect(perFile.map((r) => r.length).sort()).toEqual([10, 5].sort());
+    expect(sortedKeys(perFile.flat())).toEqual(sortedKeys(rows(0, 15)));
+  });
+
+  it("sees every commit once when one handle refreshes concurrently", async () => {
+    const table = await f.store.createTable(tableId, schema);
+    await Promise.all([table.append(rows(0, 5)), table.append(rows(5, 10)), table.append(rows(10, 15))]);
+    const [a, b] = await Promise.all([table.listCommits(), table.listCommits()]);
+    expect(a.map((c) => c.version)).toEqual([0, 1, 2, 3]);
+    expect(b.map((c) => c.version)).toEqual([0, 1, 2, 3]);
+    expect(sortedKeys(await table.readRows())).toEqual(sortedKeys(rows(0, 15)));
+  });
+
   it("lists commits with operation, row counts and our ids", async () => {
     const table = await f.store.createTable(tableId, schema);
     await table.append(rows(0, 7), { batchId: "batch-1", commitId: "c-1" });

@@ -175,6 +175,19 @@ export function createPostgresOnlineStore(options: PostgresOnlineStoreOptions): 
     if (latest.length === 0) return;
     const columns = schema.features.map((f) => f.name);
     const updates = columns.filter((c) => !schema.primaryKey.includes(c)).map((c) => `${q(c)} = excluded.${q(c)}`);
+    // `>=`: on equal event times the later write wins, as ARCHITECTURE.md requires.
+    const conflict = `ON CONFLICT (${schema.primaryKey.map(q).join(", ")}) DO UPDATE SET ${updates.join(", ")}
+          WHERE excluded.${q(schema.eventTime)} >= t.${q(schema.eventTime)}`;
+    if (schema.features.every((f) => typeof f.type === "string")) {
+      // Scalar features: one array parameter per column, unnested server-side.
+      // Binding 20 arrays instead of 20 parameters per row is ~4× faster for large batches.
+      const arrays = schema.features.map((f) => arrayParameter(f.type as ScalarType, latest, f.name));
+      const unnest = schema.features.map((f, i) => `$${i + 1}::${f.type === "timestamp" ? "float8" : sqlType(f.type)}[]`).join(", ");
+      const select = schema.features.map((f, i) => (f.type === "timestamp" ? `to_timestamp(c${i} / 1000.0)` : `c${i}`)).join(", ");
+      const aliases = schema.features.map((_, i) => `c${i}`).join(", ");
+      await query(`INSERT INTO ${qualified(table)} AS t (${columns.map(q).join(", ")}) SELECT ${select} FROM unnest(${unnest}) AS u(${aliases}) ${conflict}`, arrays, { table });
+      return;
+    }
     const rowsPerStatement = Math.max(1, Math.floor(maxParameters / columns.length));
     const statements: { text: string; values: unknown[] }[] = [];
     for (let start = 0; start < latest.length; start += rowsPerStatement) {
@@ -187,13 +200,7 @@ export function createPostgresOnlineStore(options: PostgresOnlineStoreOptions): 
         });
         return `(${placeholders.join(", ")})`;
       });
-      // `>=`: on equal event times the later write wins, as ARCHITECTURE.md requires.
-      statements.push({
-        text: `INSERT INTO ${qualified(table)} AS t (${columns.map(q).join(", ")}) VALUES ${tuples.join(", ")}
-          ON CONFLICT (${schema.primaryKey.map(q).join(", ")}) DO UPDATE SET ${updates.join(", ")}
-          WHERE excluded.${q(schema.eventTime)} >= t.${q(schema.eventTime)}`,
-        values,
-      });
+      statements.push({ text: `INSERT INTO ${qualified(table)} AS t (${columns.map(q).join(", ")}) VALUES ${tuples.join(", ")} ${conflict}`, values });
     }
     if (statements.length === 1) await query(statements[0].text, statements[0].values, { table });
     else await transaction(async (client) => { for (const s of statements) await query(s.text, s.values, { client, table }); });
@@ -312,6 +319,45 @@ export function createPostgresOnlineStore(options: PostgresOnlineStoreOptions): 
       if (ownsPool) await pool.end();
     },
   };
+}
+
+/**
+ * One column of a batch as a Postgres array parameter. Numbers, bools,
+ * strings and timestamps (as epoch milliseconds) are written as the array's
+ * text literal directly: pg's generic array serializer (a Date formatted per
+ * value) took most of a large upsert's time. Bytes go through pg.
+ */
+function arrayParameter(type: ScalarType, rows: readonly Row[], name: string): unknown {
+  const n = rows.length;
+  const parts = new Array<string>(n);
+  switch (type) {
+    case "bytes":
+      return rows.map((row) => toPg(row[name] ?? null));
+    case "timestamp":
+      for (let i = 0; i < n; i++) {
+        const v = rows[i]![name] as Date | null | undefined;
+        parts[i] = v == null ? "NULL" : String(v.getTime());
+      }
+      break;
+    case "bool":
+      for (let i = 0; i < n; i++) {
+        const v = rows[i]![name];
+        parts[i] = v == null ? "NULL" : v ? "t" : "f";
+      }
+      break;
+    case "string":
+      for (let i = 0; i < n; i++) {
+        const v = rows[i]![name] as string | null | undefined;
+        parts[i] = v == null ? "NULL" : `"${v.replace(/["\\]/g, "\\$&")}"`;
+      }
+      break;
+    default:
+      for (let i = 0; i < n; i++) {
+        const v = rows[i]![name];
+        parts[i] = v == null ? "NULL" : String(v);
+      }
+  }
+  return `{${parts.join(",")}}`;
 }
 
 /** In-memory value → pg parameter. pg already handles bigint, Date, Buffer and arrays of them. */

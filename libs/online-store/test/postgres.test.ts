@@ -58,3 +58,60 @@ describe("postgres online store", () => {
     await store.close();
   });
 });
+
+describe("postgres online store, scalar-only batches (array parameters)", () => {
+  it("round-trips awkward values exactly", async () => {
+    const schema = uniqueSchema();
+    const store = createPostgresOnlineStore({ connectionString, schema });
+    const table: OnlineTable = {
+      project: "p",
+      featureGroup: "scalars",
+      version: 1,
+      schema: {
+        features: [
+          { name: "id", type: "string" },
+          { name: "ts", type: "timestamp" },
+          { name: "d", type: "double" },
+          { name: "f", type: "float" },
+          { name: "i", type: "int32" },
+          { name: "l", type: "int64" },
+          { name: "b", type: "bool" },
+          { name: "s", type: "string" },
+          { name: "x", type: "bytes" },
+        ],
+        primaryKey: ["id"],
+        eventTime: "ts",
+      },
+    };
+    try {
+      await store.ensureTable(table);
+      const strings = ['say "hi"', "back\\slash", "a,b", "{braces}", "NULL", "", "ünï €", "tab\tnew\nline"];
+      const rows = strings.map((s, k) => ({
+        id: `k,"${k}\\`,
+        ts: new Date(Date.UTC(2024, 0, 1, 0, 0, 0, 123 + k)),
+        d: [Number.NaN, Infinity, -Infinity, 1e-300, -0.1, 0.1 + 0.2, 2 ** 53, 5][k]!,
+        f: 1.5,
+        i: -2147483648 + k,
+        l: 2n ** 62n + BigInt(k),
+        b: k % 2 === 0,
+        s,
+        x: new Uint8Array([k, 255]),
+      }));
+      rows.push({ id: "nulls", ts: new Date(0), d: null, f: null, i: null, l: null, b: null, s: null, x: null } as never);
+      await store.upsert(table, rows);
+      const read = await store.read(table, rows.map((r) => ({ id: r.id })));
+      read.forEach((e, k) => {
+        expect(e.status).toBe("PRESENT");
+        const { id: _id, ...want } = rows[k]!;
+        expect({ ...e.values, id: undefined }).toEqual({ ...want, id: undefined, x: want.x === null ? null : expect.anything() });
+        expect(e.eventTime!.getTime()).toBe(rows[k]!.ts.getTime());
+      });
+    } finally {
+      await store.dropTable(table);
+      await store.close();
+      const admin = new pg.Pool({ connectionString, max: 1 });
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await admin.end();
+    }
+  });
+});

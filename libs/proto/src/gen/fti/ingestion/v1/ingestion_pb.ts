@@ -40,9 +40,10 @@ export type IngestRequest = Message<"fti.ingestion.v1.IngestRequest"> & {
   featureGroup: string;
 
   /**
-   * Idempotency key chosen by the caller, unique per feature group version
-   * (e.g. a UUID, or "daily-run-2024-05-01/part-7"). A retry with the same id
-   * returns the original commit and writes nothing again.
+   * Required. Idempotency key chosen by the caller, unique per feature group
+   * version (e.g. a UUID, or "daily-run-2024-05-01/part-7"), at most 512
+   * characters. A retry with the same id returns the original commit and
+   * writes nothing again.
    *
    * @generated from field: string batch_id = 2;
    */
@@ -642,7 +643,10 @@ export const DeleteRowsRequestSchema: GenMessage<DeleteRowsRequest> = /*@__PURE_
  */
 export type DeleteRowsResponse = Message<"fti.ingestion.v1.DeleteRowsResponse"> & {
   /**
-   * The delete commit (or, for a retried batch id, the original one).
+   * The delete commit (or, for a retried batch id, the original one). When no
+   * offline row matched, no commit is written: rows_deleted is 0, commit_id
+   * is the table's latest commit and name is empty; the online store is
+   * cleared of the keys all the same.
    *
    * @generated from field: fti.ingestion.v1.Commit commit = 1;
    */

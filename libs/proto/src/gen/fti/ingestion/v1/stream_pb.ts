@@ -5,8 +5,9 @@
 // Publishing
 // - Subject: "fti.ingest.<project>.<feature_group>.<version>", e.g.
 //   "fti.ingest.fraud.transactions.2". The ingestion service keeps a JetStream
-//   stream named FTI_INGEST over "fti.ingest.>" (created if absent) and a
-//   durable consumer per feature group version.
+//   stream named FTI_INGEST over "fti.ingest.>" (created if absent) and one
+//   durable consumer, "ingestion", over all of it; messages are grouped into
+//   micro-batches per subject (feature group version).
 // - Payload: an IngestMessage, binary protobuf.
 // - Header "Nats-Msg-Id" (required): a unique, stable id per message chosen by
 //   the producer, e.g. "<pipeline>-<partition>-<offset>". JetStream drops a
@@ -19,8 +20,10 @@
 // - The service micro-batches messages of one subject by size and time into
 //   one commit (Commit.source = SOURCE_STREAM), validates them like Ingest, and
 //   acks a message only after both the offline commit and the online upsert.
-//   Each commit records the stream sequences it holds, so a redelivery after a
-//   crash is never written twice.
+//   Each commit records the Nats-Msg-Id of every message it holds (kept for
+//   48 hours by default), so a redelivery after a crash, or a re-publish after
+//   JetStream's duplicate window, is never written twice. A message without
+//   Nats-Msg-Id is identified by its stream sequence instead.
 // - Out-of-order events are fine: online, a row never overwrites one with a
 //   newer event time.
 //
