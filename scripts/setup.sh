@@ -13,6 +13,7 @@ need=()
 /usr/bin/python3 -c "import grpc, grpc_tools" 2>/dev/null || need+=(python3-grpcio python3-grpc-tools)
 /usr/bin/python3 -c "import onnx" 2>/dev/null || need+=(python3-onnx)
 /usr/bin/python3 -c "import sklearn" 2>/dev/null || need+=(python3-sklearn)
+/usr/bin/python3 -c "import pandas" 2>/dev/null || need+=(python3-pandas)   # bench/offline-query's baseline
 command -v h2load >/dev/null || need+=(nghttp2-client)
 command -v java >/dev/null || need+=(openjdk-17-jre-headless)
 command -v pg_isready >/dev/null || need+=(postgresql)

@@ -1,17 +1,21 @@
 {{/*
 The six services. `offlineRoot`: reads FTI_OFFLINE_ROOT (the registry only
 derives table URIs from it); `offlineVolume`: reads or writes files there, so the
-volume is mounted; `onlineStore`: reads FTI_ONLINE_STORE and FTI_CASSANDRA_*.
+volume is mounted; `onlineStore`: reads FTI_ONLINE_STORE and FTI_CASSANDRA_*;
+`registryClient`: reads FTI_REGISTRY_ADDRESS; `offlineQueryClient`: reads
+FTI_OFFLINE_QUERY_ADDRESS; `databaseUrlOnly`: reads
+FTI_DATABASE_URL (the Postgres online store) but keeps no tables of its own, so
+no FTI_DATABASE_SCHEMA / FTI_DATABASE_POOL_SIZE.
 Keep in step with services/<name>/src/config.ts; charts/fti/test checks the
 rendered keys against those settings.
 */}}
 {{- define "fti.components" -}}
 registry: { name: registry, offlineRoot: true, offlineVolume: false, onlineStore: false }
-ingestion: { name: ingestion, offlineRoot: true, offlineVolume: true, onlineStore: true }
-offlineQuery: { name: offline-query, offlineRoot: true, offlineVolume: true, onlineStore: false }
-onlineServing: { name: online-serving, offlineRoot: true, offlineVolume: true, onlineStore: true }
-trainingRunner: { name: training-runner, offlineRoot: true, offlineVolume: true, onlineStore: false }
-monitoring: { name: monitoring, offlineRoot: true, offlineVolume: true, onlineStore: false }
+ingestion: { name: ingestion, offlineRoot: true, offlineVolume: true, onlineStore: true, registryClient: true }
+offlineQuery: { name: offline-query, offlineRoot: true, offlineVolume: true, onlineStore: false, registryClient: true }
+onlineServing: { name: online-serving, offlineRoot: true, offlineVolume: true, onlineStore: true, registryClient: true, databaseUrlOnly: true }
+trainingRunner: { name: training-runner, offlineRoot: true, offlineVolume: true, onlineStore: false, registryClient: true, offlineQueryClient: true }
+monitoring: { name: monitoring, offlineRoot: true, offlineVolume: true, onlineStore: false, registryClient: true }
 {{- end }}
 
 {{- define "fti.name" -}}
@@ -136,13 +140,21 @@ FTI_WEB_PORT: {{ $s.webPort | int64 | toString | quote }}
 FTI_LOG_LEVEL: {{ $v.config.logLevel | quote }}
 FTI_SHUTDOWN_GRACE_MS: {{ $v.config.shutdownGraceMs | int64 | toString | quote }}
 FTI_HEALTH_INTERVAL_MS: {{ $v.config.healthIntervalMs | int64 | toString | quote }}
-FTI_DATABASE_SCHEMA: {{ printf "%s_%s" $v.config.database.schemaPrefix (.key | replace "-" "_") | quote }}
+{{- if not .component.databaseUrlOnly }}
+FTI_DATABASE_SCHEMA: {{ printf "%s_%s" $v.config.database.schemaPrefix (.component.name | replace "-" "_") | quote }}
 FTI_DATABASE_POOL_SIZE: {{ $v.config.database.poolSize | int64 | toString | quote }}
+{{- end }}
 FTI_NATS_URL: {{ include "fti.natsUrl" .root | quote }}
 FTI_NATS_STREAM_PREFIX: {{ $v.config.nats.streamPrefix | quote }}
 FTI_NATS_SUBJECT_PREFIX: {{ $v.config.nats.subjectPrefix | quote }}
 {{- if .component.offlineRoot }}
 FTI_OFFLINE_ROOT: {{ $v.offlineStore.mountPath | quote }}
+{{- end }}
+{{- if .component.registryClient }}
+FTI_REGISTRY_ADDRESS: {{ printf "%s:%d" (include "fti.componentName" (dict "root" .root "name" "registry")) ($v.registry.grpcPort | int64) | quote }}
+{{- end }}
+{{- if .component.offlineQueryClient }}
+FTI_OFFLINE_QUERY_ADDRESS: {{ printf "%s:%d" (include "fti.componentName" (dict "root" .root "name" "offline-query")) ($v.offlineQuery.grpcPort | int64) | quote }}
 {{- end }}
 {{- if .component.onlineStore }}
 FTI_ONLINE_STORE: {{ $v.config.onlineStore.type | quote }}

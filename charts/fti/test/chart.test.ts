@@ -148,13 +148,14 @@ describe("render-time validation", () => {
 });
 
 describe("what the scenarios deploy", () => {
-  it("minimal: only the registry, with the bundled Postgres and NATS, migrating after install", () => {
+  it("minimal: the registry, ingestion, offline-query, online-serving, training-runner and monitoring, with the bundled Postgres and NATS, migrating after install", () => {
     const manifests = render({ valuesFiles: ["ci/minimal-values.yaml"] });
-    expect(manifests.filter((m) => m.kind === "Deployment").map((m) => m.metadata.name)).toEqual(["fti-registry"]);
+    expect(manifests.filter((m) => m.kind === "Deployment").map((m) => m.metadata.name).sort()).toEqual(["fti-ingestion", "fti-monitoring", "fti-offline-query", "fti-online-serving", "fti-registry", "fti-training-runner"]);
     expect(manifests.filter((m) => m.kind === "StatefulSet").map((m) => m.metadata.name).sort()).toEqual(["fti-nats", "fti-postgresql"]);
     // The bundled database does not exist before install, so the first migration runs after it.
     expect(find(manifests, "Job", "fti-migrations").metadata.annotations?.["helm.sh/hook"]).toBe("post-install,pre-upgrade");
-    expect(manifests.some((m) => m.kind === "PersistentVolumeClaim"), "no offline volume while no service reads it").toBe(false);
+    // offline-query and online-serving read the offline root, so the shared volume is created.
+    expect(manifests.filter((m) => m.kind === "PersistentVolumeClaim").map((m) => m.metadata.name)).toEqual(["fti-offline"]);
   });
 
   it("bundled: the database URL, the migrations URL and the Postgres password agree", () => {

@@ -4,6 +4,11 @@
 import { describe, expect, it } from "vitest";
 import { databaseSettings, describeSettings, loadConfig, natsSettings, offlineStoreSettings, onlineStoreSettings, serverSettings, servicePorts, type ServiceName, type SettingsSpec } from "@fti/config";
 import { registrySettings } from "@fti/registry/config";
+import { ingestionSettings } from "@fti/ingestion/config";
+import { offlineQuerySettings } from "@fti/offline-query/config";
+import { onlineServingSettings } from "@fti/online-serving/config";
+import { trainingRunnerSettings } from "@fti/training-runner/config";
+import { monitoringSettings } from "@fti/monitoring/config";
 import { parse } from "yaml";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -15,11 +20,11 @@ import { chartDir, find, render, scenarios, type Manifest } from "./helm.js";
 // map should import those instead.
 const settingsOf: Record<ServiceName, SettingsSpec> = {
   registry: registrySettings,
-  ingestion: { ...serverSettings("ingestion"), ...databaseSettings("ingestion"), ...natsSettings, ...offlineStoreSettings, ...onlineStoreSettings },
-  "offline-query": { ...serverSettings("offline-query"), ...databaseSettings("offline-query"), ...natsSettings, ...offlineStoreSettings },
-  "online-serving": { ...serverSettings("online-serving"), ...databaseSettings("online-serving"), ...natsSettings, ...offlineStoreSettings, ...onlineStoreSettings },
-  "training-runner": { ...serverSettings("training-runner"), ...databaseSettings("training-runner"), ...natsSettings, ...offlineStoreSettings },
-  monitoring: { ...serverSettings("monitoring"), ...databaseSettings("monitoring"), ...natsSettings, ...offlineStoreSettings },
+  ingestion: ingestionSettings,
+  "offline-query": offlineQuerySettings,
+  "online-serving": onlineServingSettings,
+  "training-runner": trainingRunnerSettings,
+  monitoring: monitoringSettings,
 };
 
 const valuesKey: Record<ServiceName, string> = {
