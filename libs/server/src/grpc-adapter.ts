@@ -202,8 +202,25 @@ async function writeAll(
     }
     if (ctx.signal.aborted) throw ctx.signal.reason ?? new ConnectError("call aborted", Code.Canceled);
     // Respect HTTP/2 flow control: a slow client pauses the producer.
-    if (!call.write(serialize(response))) await new Promise<void>((resolve) => call.once("drain", resolve));
+    if (!call.write(serialize(response))) await drained(call, ctx.signal);
   }
+}
+
+/** Waits for the stream to take more data, or for the call to end (a client that stopped reading and cancelled). */
+function drained(call: grpc.ServerWritableStream<Buffer, Buffer> | grpc.ServerDuplexStream<Buffer, Buffer>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<void>((resolve, reject) => {
+    const onDrain = () => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    };
+    const onAbort = () => {
+      call.off("drain", onDrain);
+      reject(signal.reason);
+    };
+    call.once("drain", onDrain);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
 }
 
 function sendHeaders(call: AnyCall, ctx: GrpcCallContext) {

@@ -16,6 +16,8 @@ export interface EchoProbe {
   /** How many handlers saw their signal aborted (deadline, cancel, shutdown). */
   aborted: number;
   completed: number;
+  /** Server streams whose handler has ended (completed, failed or abandoned). */
+  streamsEnded?: number;
 }
 
 export function echoService(probe: EchoProbe = { aborted: 0, completed: 0 }): Partial<ServiceImpl<typeof EchoService>> {
@@ -37,9 +39,13 @@ export function echoService(probe: EchoProbe = { aborted: 0, completed: 0 }): Pa
       return { message: req.message };
     },
     async *serverStream(req, ctx) {
-      for (let i = 0; i < req.count; i++) {
-        if (req.delayMs > 0) await sleep(req.delayMs, ctx.signal);
-        yield { message: req.message, index: i };
+      try {
+        for (let i = 0; i < req.count; i++) {
+          if (req.delayMs > 0) await sleep(req.delayMs, ctx.signal);
+          yield { message: req.message, index: i };
+        }
+      } finally {
+        probe.streamsEnded = (probe.streamsEnded ?? 0) + 1;
       }
     },
     async clientStream(requests) {

@@ -64,6 +64,25 @@ describe("gRPC listener (grpc-js)", () => {
     expect(echoed.map((m) => m.message)).toEqual(["1", "2"]);
   });
 
+  it("ends a server stream whose client stopped reading and cancelled", async () => {
+    const before = probe.streamsEnded ?? 0;
+    const call = client.makeServerStreamRequest(
+      "/fti.testing.v1.EchoService/ServerStream",
+      (v: object) => Buffer.from(toBinary(EchoService.method.serverStream.input, create(EchoService.method.serverStream.input, v as never))),
+      (b: Buffer) => b,
+      { message: "x".repeat(64 * 1024), count: 10_000 },
+    );
+    call.on("error", () => {});
+    // Read one message, then stop reading so HTTP/2 flow control fills up, then cancel.
+    await new Promise<void>((resolve) => call.once("data", () => resolve()));
+    call.pause();
+    await sleep(300);
+    call.cancel();
+    const deadline = Date.now() + 5000;
+    while ((probe.streamsEnded ?? 0) === before && Date.now() < deadline) await sleep(20);
+    expect(probe.streamsEnded).toBe(before + 1);
+  });
+
   it("sends INVALID_ARGUMENT with google.rpc.BadRequest naming the field", async () => {
     const err = await unary(client, EchoService.method.echo, { message: "bad", failCode: Code.InvalidArgument }).catch((e) => e);
     expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
