@@ -59,7 +59,14 @@ describe("crash safety", () => {
         const rows = transactions(streamBase + published * 10, streamBase + published * 10 + 10);
         const hdrs = natsHeaders();
         hdrs.set("Nats-Msg-Id", `pipeline-0-${published}`);
-        await js.publish(`${h!.subjectPrefix}.ingest.${h!.project}.crash_tx.1`, toBinary(IngestMessageSchema, create(IngestMessageSchema, { rows: recordBatch(rows) })), { headers: hdrs });
+        try {
+          await js.publish(`${h!.subjectPrefix}.ingest.${h!.project}.crash_tx.1`, toBinary(IngestMessageSchema, create(IngestMessageSchema, { rows: recordBatch(rows) })), { headers: hdrs });
+        } catch {
+          // The service creates the ingest stream as it starts; until then (or
+          // while it is being killed) a pipeline retries the same message.
+          await new Promise((r) => setTimeout(r, 50));
+          continue;
+        }
         published++;
         await new Promise((r) => setTimeout(r, 5));
       }

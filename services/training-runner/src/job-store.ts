@@ -46,9 +46,49 @@ export interface JobStore {
   heartbeat(runnerId: string, jobNames: string[]): Promise<void>;
   /** Fails RUNNING jobs whose runner stopped reporting; returns them. */
   failStale(staleAfterMs: number, reason: string): Promise<StateChange[]>;
+  /** Calls `listener` with every change this process commits (for WatchJob); returns the unsubscribe. */
+  onChange(listener: (job: Job) => void): () => void;
 }
 
 export function createJobStore(pool: Pool): JobStore {
+  const store = createStore(pool);
+  // Committed changes are also announced in-process, so a watcher sees every
+  // state a job passes through here, however short; changes made by another
+  // replica reach it by polling.
+  const listeners = new Set<(job: Job) => void>();
+  const announce = (job: Job | undefined) => {
+    if (job) for (const l of listeners) l(job);
+  };
+  return {
+    ...store,
+    async claimNext(runnerId) {
+      const change = await store.claimNext(runnerId);
+      announce(change?.job);
+      return change;
+    },
+    async update(name, change) {
+      const result = await store.update(name, change);
+      announce(result?.job);
+      return result;
+    },
+    async requestCancel(name) {
+      const result = await store.requestCancel(name);
+      announce(result.job);
+      return result;
+    },
+    async failStale(staleAfterMs, reason) {
+      const changes = await store.failStale(staleAfterMs, reason);
+      for (const c of changes) announce(c.job);
+      return changes;
+    },
+    onChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}
+
+function createStore(pool: Pool): Omit<JobStore, "onChange"> {
   const decode = (bytes: Uint8Array) => fromBinary(JobSchema, bytes);
 
   async function write(db: Pick<Pool, "query">, job: Job, extra = ""): Promise<void> {

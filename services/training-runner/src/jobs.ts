@@ -98,20 +98,44 @@ export function createJobs(deps: JobsDeps) {
     /** The job now (with its last log lines), then each change with only new log lines, until it ends. */
     async *watchJob(name: string, signal: AbortSignal): AsyncGenerator<Job> {
       parseName(names.job, name, "name");
-      let job = await store.get(name);
-      let { lastSeq } = await store.logsSince(name, 0);
-      yield job;
-      let seen = fingerprint(job);
-      while (!isFinal(job.state) && !signal.aborted) {
-        await new Promise((resolve) => setTimeout(resolve, deps.watchIntervalMs ?? 200));
-        job = await store.get(name);
-        const logs = await store.logsSince(name, lastSeq);
-        lastSeq = logs.lastSeq;
-        const now = fingerprint(job);
-        if (now === seen && logs.lines.length === 0) continue;
-        seen = now;
-        job.logLines = logs.lines;
+      const changes: Job[] = [];
+      let wake: (() => void) | undefined;
+      const unsubscribe = store.onChange((changed) => {
+        if (changed.name !== name) return;
+        changes.push(changed);
+        wake?.();
+      });
+      const onAbort = () => wake?.();
+      signal.addEventListener("abort", onAbort);
+      try {
+        let job = await store.get(name);
+        let { lastSeq } = await store.logsSince(name, 0);
         yield job;
+        let seen = fingerprint(job);
+        while (!isFinal(job.state) && !signal.aborted) {
+          if (changes.length === 0) {
+            // Woken by a change made here, or polling for one made by another replica.
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+              setTimeout(resolve, deps.watchIntervalMs ?? 200);
+            });
+            wake = undefined;
+          }
+          const snapshots = changes.length ? changes.splice(0) : [await store.get(name)];
+          for (const snapshot of snapshots) {
+            const logs = await store.logsSince(name, lastSeq);
+            lastSeq = logs.lastSeq;
+            const now = fingerprint(snapshot);
+            if (now === seen && logs.lines.length === 0) continue;
+            seen = now;
+            job = snapshot;
+            yield { ...snapshot, logLines: logs.lines };
+            if (isFinal(job.state)) break;
+          }
+        }
+      } finally {
+        unsubscribe();
+        signal.removeEventListener("abort", onAbort);
       }
     },
   };
