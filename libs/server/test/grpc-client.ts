@@ -89,3 +89,17 @@ export function unaryRaw(client: grpc.Client, methodPath: string, body: Buffer):
     client.makeUnaryRequest(methodPath, (b: Buffer) => b, (b: Buffer) => b, body, (err, res) => (err ? reject(err) : resolve(res!)));
   });
 }
+
+/** A bidi call that sends every request, half-closes, then reads all responses (for servers that read their whole input first). */
+export async function bidiSendAllThenRead<I extends DescMessage, O extends DescMessage>(
+  client: grpc.Client,
+  method: DescMethod & { input: I; output: O },
+  requests: MessageInitShape<I>[],
+): Promise<MessageShape<O>[]> {
+  const call = client.makeBidiStreamRequest(path(method), ser(method.input), de(method.output) as (b: Buffer) => MessageShape<O>);
+  for (const r of requests) call.write(r);
+  call.end();
+  const out: MessageShape<O>[] = [];
+  for await (const m of call) out.push(m as MessageShape<O>);
+  return out;
+}

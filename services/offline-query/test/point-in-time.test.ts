@@ -8,6 +8,7 @@ import { recordBatchMessage } from "@fti/record-batch";
 import type { Row } from "@fti/schema";
 import { scalar } from "../../registry/test/fixtures.js";
 import { registryRpc, rowsOf, rpc, startOfflineQuery, type Harness } from "./harness.js";
+import { bidiSendAllThenRead } from "../../../libs/server/test/grpc-client.js";
 
 /** A deterministic PRNG, so a failure reproduces. */
 function random(seed: number) {
@@ -187,6 +188,23 @@ describe("GetHistoricalFeatures against a brute-force reference", () => {
     // The randomized data really exercises the cases: some matches, some nulls.
     expect(want.filter((r) => r.m_risk !== null).length).toBeGreaterThan(20);
     expect(want.filter((r) => r.age === null).length).toBeGreaterThan(20);
+  });
+
+  it("takes the entity rows streamed in parts (GetHistoricalFeaturesStream) and answers the same", async () => {
+    const { entities } = entityRows(17, 450);
+    const part = (from: number, to: number) =>
+      recordBatchMessage(to - from, [
+        { name: "row_id", type: "int64", values: entities.slice(from, to).map((e) => e.row_id) },
+        { name: "user_id", type: "int64", values: entities.slice(from, to).map((e) => e.user_id) },
+        { name: "ts", type: "timestamp", values: entities.slice(from, to).map((e) => new Date(e.ts)) },
+      ]);
+    const responses = await bidiSendAllThenRead(h.client, rpc.getHistoricalFeaturesStream, [
+      { featureView: view, options: { batchSize: 100 }, entityRows: part(0, 150) },
+      { entityRows: part(150, 300) },
+      { entityRows: part(300, 450) },
+    ]);
+    const got = byRowId(rowsOf(responses.map((r) => r.batch)));
+    expect(got).toEqual(reference(entities, { bitemporal: false }, groupNames));
   });
 
   it("equals the reference in bitemporal mode (only rows committed by the label time)", async () => {
