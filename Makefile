@@ -30,9 +30,6 @@ test-only: ## the test suite against the real Postgres, NATS, Cassandra, DuckDB
 	@status=0; npx vitest run --reporter=default --reporter=json --outputFile.json=.tmp/vitest.json || status=$$?; \
 	  if [ -f .tmp/vitest.json ]; then node scripts/test-summary.mjs .tmp/vitest.json; fi; exit $$status
 
-# offline-query's default FTI_DUCKDB_MEMORY_LIMIT ("75%") is refused by DuckDB at start
-# ("Failed to set config"); until that default is fixed the demo gives it an absolute limit.
-demo: export FTI_DUCKDB_MEMORY_LIMIT ?= 2GB
 demo: setup up ## set up, start every service, run the fraud example end to end, print its summary
 	npx tsc -b examples/fraud
 	node examples/fraud/dist/main.js

@@ -8,7 +8,13 @@ export const offlineQuerySettings = {
   ...offlineStoreSettings,
   ...registryClientSettings,
   duckdbThreads: int("FTI_DUCKDB_THREADS", "DuckDB worker threads for point-in-time joins; 0 uses every core", 0, { min: 0, max: 1024 }),
-  duckdbMemoryLimit: str("FTI_DUCKDB_MEMORY_LIMIT", "DuckDB memory limit (e.g. 2GB, 75%); joins larger than this spill to FTI_DUCKDB_TEMP_DIRECTORY", "75%"),
+  duckdbMemoryLimit: {
+    ...str("FTI_DUCKDB_MEMORY_LIMIT", "DuckDB memory limit: an absolute size (e.g. 2GB, 512MB) or a share of the machine's memory (e.g. 75%); joins larger than this spill to FTI_DUCKDB_TEMP_DIRECTORY", "75%"),
+    parse(raw: string) {
+      if (!/^\s*\d+(\.\d+)?\s*(%|B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$/i.test(raw)) throw new Error(`expected a size like 2GB or a share like 75%, got "${raw}"`);
+      return raw.trim();
+    },
+  },
   duckdbTempDirectory: str("FTI_DUCKDB_TEMP_DIRECTORY", "where DuckDB spills joins larger than memory and spools streamed entity rows; empty: a directory under the system temp dir", ""),
   maxConcurrentQueries: int("FTI_MAX_CONCURRENT_QUERIES", "point-in-time queries run at once; more wait their turn, so memory stays bounded", 2, { min: 1, max: 256 }),
   trainingDatasetWorkers: int("FTI_TRAINING_DATASET_WORKERS", "training dataset jobs this process runs at once (0: accept jobs but let other replicas run them)", 1, { min: 0, max: 64 }),

@@ -3,7 +3,7 @@
 // running at once. A query is tied to its caller's AbortSignal: cancelling the
 // call interrupts DuckDB mid-query.
 import { mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { CancelledError } from "@fti/errors";
@@ -17,6 +17,17 @@ export interface QueryEngineOptions {
   /** Spill directory; a fresh one under the system temp dir when empty. */
   tempDirectory?: string;
   maxConcurrentQueries?: number;
+}
+
+/**
+ * DuckDB's config accepts only absolute sizes ("2GB"), while operators think in
+ * shares of the machine (or of a container's memory): "75%" becomes 75% of the
+ * memory this process sees, in MB.
+ */
+export function absoluteMemoryLimit(limit: string, memoryBytes = totalmem()): string {
+  const share = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(limit);
+  if (!share) return limit;
+  return `${Math.max(64, Math.floor((memoryBytes * Number(share[1])) / 100 / 2 ** 20))}MB`;
 }
 
 export interface QueryEngine {
@@ -51,7 +62,7 @@ export async function createQueryEngine(options: QueryEngineOptions = {}): Promi
   mkdirSync(tempDirectory, { recursive: true });
   const instance = await DuckDBInstance.create(":memory:", {
     ...(options.threads ? { threads: String(options.threads) } : {}),
-    memory_limit: options.memoryLimit ?? "75%",
+    memory_limit: absoluteMemoryLimit(options.memoryLimit ?? "75%"),
     temp_directory: tempDirectory,
     // Row order of a join result carries no meaning; not keeping it lets DuckDB stream and spill freely.
     preserve_insertion_order: "false",
