@@ -57,3 +57,28 @@ export function proportions(counts: readonly number[]): number[] {
   const total = counts.reduce((a, b) => a + b, 0);
   return counts.map((c) => (total > 0 ? c / total : 0));
 }
+
+/**
+ * Walks the merged support of two weighted point sets in ascending order and
+ * calls `step(x, fa, fb)` at each distinct value with both empirical CDFs
+ * just after x (ties between the samples stepped together). The one loop
+ * behind KS and Wasserstein. Returns false when either side is empty.
+ */
+export function walkCdfs(a: WeightedPoints, b: WeightedPoints, step: (x: number, fa: number, fb: number) => void): boolean {
+  const totalA = totalWeight(a);
+  const totalB = totalWeight(b);
+  if (totalA === 0 || totalB === 0) return false;
+  const { values: va, weights: wa } = a;
+  const { values: vb, weights: wb } = b;
+  let i = 0;
+  let j = 0;
+  let cumA = 0;
+  let cumB = 0;
+  while (i < va.length || j < vb.length) {
+    const x = j >= vb.length || (i < va.length && va[i]! <= vb[j]!) ? va[i]! : vb[j]!;
+    while (i < va.length && va[i]! === x) cumA += wa ? wa[i++]! : (i++, 1);
+    while (j < vb.length && vb[j]! === x) cumB += wb ? wb[j++]! : (j++, 1);
+    step(x, cumA / totalA, cumB / totalB);
+  }
+  return true;
+}
