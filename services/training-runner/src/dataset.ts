@@ -1,10 +1,15 @@
 // Reads a training dataset's splits from its Parquet files with DuckDB: the
-// feature columns as float32 rows (what the ONNX model takes), the label as
-// float64, and slice columns as text.
+// feature columns as float32 rows (what the ONNX model takes), after the
+// dataset's fitted transformations, the label as float64, and slice columns as
+// text.
 import { fileURLToPath } from "node:url";
+import { writeFile } from "node:fs/promises";
 import { DuckDBInstance } from "@duckdb/node-api";
 import type { TrainingDataset } from "@fti/proto/fti/registry/v1/training_dataset_pb";
+import type { FeatureType } from "@fti/schema";
+import type { Columns } from "@fti/transforms";
 import type { TrainingData } from "./trainers/trainer.js";
+import { schemaValue, type DatasetTransformations } from "./transformations.js";
 
 export interface Column {
   name: string;
@@ -55,19 +60,35 @@ export async function describeColumns(files: string[]): Promise<Column[]> {
   });
 }
 
-export async function readSplit(name: string, files: string[], label: string, features: string[], sliceFeatures: string[]): Promise<SplitData> {
+/**
+ * Reads a split: the label, the features as float32 rows and slice columns as
+ * text. Features a transformation writes are computed from the stored columns
+ * with the dataset's fitted parameters (`transformations`), exactly as online
+ * serving computes them before the model; the others are read as they are.
+ */
+export async function readSplit(name: string, files: string[], label: string, features: string[], sliceFeatures: string[], transformations?: DatasetTransformations): Promise<SplitData> {
+  const transformed = (f: string) => transformations?.outputs.has(f) ?? false;
+  const reads = transformations && features.some(transformed) ? transformations.reads : [];
   return withDuckDb(async (run) => {
     const selects = [
       `CAST(${quoteIdent(label)} AS DOUBLE) AS "fti_label"`,
-      ...features.map((f, i) => `CAST(${quoteIdent(f)} AS FLOAT) AS "f${i}"`),
+      ...features.flatMap((f, i) => (transformed(f) ? [] : [`CAST(${quoteIdent(f)} AS FLOAT) AS "f${i}"`])),
+      ...reads.map((c, i) => `${quoteIdent(c.name)} AS "r${i}"`),
       ...sliceFeatures.map((s, i) => `CAST(${quoteIdent(s)} AS VARCHAR) AS "s${i}"`),
     ];
     const columns = await run(`SELECT ${selects.join(", ")} FROM ${source(files)}`);
     const labels = columns.fti_label!;
     const rows = labels.length;
+    const after = reads.length ? applyTransformations(transformations!, reads, columns, rows) : {};
     const f = features.length;
     const x = new Float32Array(rows * f);
-    features.forEach((_, j) => {
+    features.forEach((feature, j) => {
+      if (transformed(feature)) {
+        // As online serving fills a float tensor: null is NaN, a number is rounded to float32.
+        const values = after[feature]!;
+        for (let i = 0; i < rows; i++) x[i * f + j] = values[i] === null ? NaN : Number(values[i]);
+        return;
+      }
       const values = columns[`f${j}`]!;
       for (let i = 0; i < rows; i++) x[i * f + j] = values[i] === null ? NaN : (values[i] as number);
     });
@@ -82,9 +103,44 @@ export async function readSplit(name: string, files: string[], label: string, fe
   });
 }
 
-/** Writes the label and feature columns of a split as one CSV file, for external trainers. */
-export async function writeSplitCsv(files: string[], columns: string[], path: string): Promise<void> {
-  await withDuckDb(async (run) => {
-    await run(`COPY (SELECT ${columns.map(quoteIdent).join(", ")} FROM ${source(files)}) TO ${quoteString(path)} (FORMAT csv, HEADER true)`);
+/** The pipeline over the stored columns read as `r<i>`, as typed values. */
+function applyTransformations(t: DatasetTransformations, reads: readonly { name: string; type: FeatureType }[], columns: Record<string, unknown[]>, rows: number): Columns {
+  const input: Columns = {};
+  reads.forEach((c, i) => (input[c.name] = columns[`r${i}`]!.map((v) => schemaValue(c.type, v))));
+  return t.pipeline.applyBatch(input, rows);
+}
+
+/**
+ * Writes the label and feature columns of a split as one CSV file, for
+ * external trainers. Features a transformation writes hold the transformed
+ * values (full precision), so the file has the columns the model is served.
+ */
+export async function writeSplitCsv(files: string[], columns: string[], path: string, transformations?: DatasetTransformations): Promise<void> {
+  const transformed = (c: string) => transformations?.outputs.has(c) ?? false;
+  if (!transformations || !columns.some(transformed)) {
+    await withDuckDb(async (run) => {
+      await run(`COPY (SELECT ${columns.map(quoteIdent).join(", ")} FROM ${source(files)}) TO ${quoteString(path)} (FORMAT csv, HEADER true)`);
+    });
+    return;
+  }
+  const reads = transformations.reads;
+  const lines = await withDuckDb(async (run) => {
+    const selects = [...columns.flatMap((c, i) => (transformed(c) ? [] : [`${quoteIdent(c)} AS "c${i}"`])), ...reads.map((c, i) => `${quoteIdent(c.name)} AS "r${i}"`)];
+    const read = await run(`SELECT ${selects.join(", ")} FROM ${source(files)}`);
+    const rows = read[Object.keys(read)[0]!]!.length;
+    const after = applyTransformations(transformations, reads, read, rows);
+    const values = columns.map((c, i) => (transformed(c) ? after[c]! : read[`c${i}`]!));
+    const out = [columns.map(csvField).join(",")];
+    for (let i = 0; i < rows; i++) out.push(values.map((v) => csvField(v[i])).join(","));
+    return out;
   });
+  await writeFile(path, lines.join("\n") + "\n");
+}
+
+/** One CSV field as DuckDB writes it: empty for null, true/false, numbers as they print, text quoted when needed. */
+function csvField(value: unknown): string {
+  if (value === null || value === undefined) return "";
+  if (typeof value === "number") return Number.isNaN(value) ? "" : String(value);
+  const text = value instanceof Date ? value.toISOString() : String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }

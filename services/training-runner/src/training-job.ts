@@ -1,5 +1,6 @@
 // One training job from start to end: get (or create) the training dataset,
-// read its splits, train, export and check the ONNX model, evaluate, judge the
+// read its splits through its fitted transformations (what online serving
+// feeds the model), train, export and check the ONNX model, evaluate, judge the
 // gate, register, and update the deployment. Every expected problem is a
 // JobFailure whose message becomes the job's failure reason; nothing is
 // registered unless every step before registration succeeded.
@@ -17,7 +18,7 @@ import { SliceMetricsSchema, ValidationGateOutcome_Result as GateResult } from "
 import { SplitSpecSchema, TrainingDataset_State as DatasetState, TrainingDatasetSchema, type TrainingDataset } from "@fti/proto/fti/registry/v1/training_dataset_pb";
 import { JobSpec_DeploymentAction as DeploymentAction, type Job, type JobSpec } from "@fti/proto/fti/training/v1/training_pb";
 import type { RegistryClient } from "@fti/registry-client";
-import { describeColumns, isNumeric, JobFailure, readSplit, splitPaths, type SplitData } from "./dataset.js";
+import { describeColumns, isNumeric, JobFailure, readSplit, splitPaths, type Column, type SplitData } from "./dataset.js";
 import { evaluate, sliceMetrics } from "./evaluation.js";
 import { judgeGate, type Baseline } from "./gate.js";
 import { trainerSettings } from "./job-spec.js";
@@ -28,6 +29,7 @@ import { trainGbdt } from "./trainers/gbdt.js";
 import { trainLinearRegression } from "./trainers/linear-regression.js";
 import { trainLogisticRegression } from "./trainers/logistic-regression.js";
 import type { Task, TrainedModel, TrainerContext } from "./trainers/trainer.js";
+import { datasetTransformations, transformedColumns } from "./transformations.js";
 
 export interface TrainingJobDeps {
   registry: RegistryClient;
@@ -65,26 +67,31 @@ export async function runTrainingJob(deps: TrainingJobDeps, ctx: JobContext): Pr
   ctx.signal.throwIfAborted();
 
   // Columns: the label and features must exist; default features are every numeric column but keys, time and labels.
+  // The model is trained on the columns after the dataset's fitted transformations: what online serving feeds it.
   const evalSplit = spec.evaluation?.split || "test";
   const trainFiles = splitPaths(dataset, "train");
   const evalFiles = splitPaths(dataset, evalSplit);
-  const columns = await describeColumns(trainFiles);
+  const stored = await describeColumns(trainFiles);
+  const transformations = await datasetTransformations(deps.registry, dataset, stored);
+  const columns = transformedColumns(stored, transformations);
   const byName = new Map(columns.map((c) => [c.name, c]));
-  if (!byName.has(spec.label)) throw new JobFailure(`label "${spec.label}" is not a column of ${dataset.name} (columns: ${columns.map((c) => c.name).join(", ")})`);
+  if (!stored.some((c) => c.name === spec.label)) throw new JobFailure(`label "${spec.label}" is not a column of ${dataset.name} (columns: ${stored.map((c) => c.name).join(", ")})`);
   const features = spec.features.length ? spec.features : await defaultFeatures(deps.registry, dataset, columns, spec.label);
   for (const f of features) {
     const column = byName.get(f);
-    if (!column) throw new JobFailure(`feature "${f}" is not a column of ${dataset.name}`);
-    if (!isNumeric(column.type)) throw new JobFailure(`feature "${f}" is ${column.type}; built-in trainers and ONNX inputs take numeric and boolean features (encode it in the feature view)`);
+    if (!column) throw new JobFailure(`feature "${f}" is not a column of ${dataset.name} after its transformations (columns: ${columns.map((c) => c.name).join(", ")})`);
+    if (!isNumeric(column.type)) throw new JobFailure(`feature "${f}" is ${column.type}${transformations?.outputs.has(f) ? " after the transformations" : ""}; built-in trainers and ONNX inputs take numeric and boolean features (encode it in the feature view)`);
   }
   if (features.length === 0) throw new JobFailure(`${dataset.name} has no numeric feature column besides the label`);
   const sliceFeatures = spec.evaluation?.sliceFeatures ?? [];
-  for (const s of sliceFeatures) if (!byName.has(s)) throw new JobFailure(`slice feature "${s}" is not a column of ${dataset.name}`);
+  // Slices group rows by their stored (untransformed) values.
+  for (const s of sliceFeatures) if (!stored.some((c) => c.name === s)) throw new JobFailure(`slice feature "${s}" is not a stored column of ${dataset.name}`);
+  if (transformations) ctx.log(`applying the ${dataset.fittedTransformations.length} fitted transformation(s) of ${dataset.name}${features.some((f) => transformations.outputs.has(f)) ? ` (to ${features.filter((f) => transformations.outputs.has(f)).join(", ")})` : ""}`);
   ctx.log(`dataset ${dataset.name}: label ${spec.label}, ${features.length} features, evaluated on "${evalSplit}"`);
 
   ctx.progress(5);
-  const train = await readSplit("train", trainFiles, spec.label, features, []);
-  const test = await readSplit(evalSplit, evalFiles, spec.label, features, sliceFeatures);
+  const train = await readSplit("train", trainFiles, spec.label, features, [], transformations);
+  const test = await readSplit(evalSplit, evalFiles, spec.label, features, sliceFeatures, transformations);
   if (train.rows === 0) throw new JobFailure(`the train split of ${dataset.name} is empty`);
   if (test.rows === 0) throw new JobFailure(`the "${evalSplit}" split of ${dataset.name} is empty`);
   ctx.log(`read ${train.rows} train rows and ${test.rows} ${evalSplit} rows`);
@@ -100,7 +107,7 @@ export async function runTrainingJob(deps: TrainingJobDeps, ctx: JobContext): Pr
   if (settings.algorithm === "external") {
     const workDir = join(deps.workDir, ctx.job.name.replaceAll("/", "_"));
     try {
-      const result = await runExternalTrainer({ trainer: spec.trainer.value as never, dataset, label: spec.label, features, workDir, signal: ctx.signal, log: ctx.log });
+      const result = await runExternalTrainer({ trainer: spec.trainer.value as never, dataset, transformations, label: spec.label, features, workDir, signal: ctx.signal, log: ctx.log });
       modelBytes = result.modelBytes;
       trainerMetrics = result.metrics;
     } finally {
@@ -141,7 +148,7 @@ export async function runTrainingJob(deps: TrainingJobDeps, ctx: JobContext): Pr
 
   // Gate against the deployed model on the same split.
   const deployment = spec.deployment ? await deps.registry.getDeployment({ name: spec.deployment }).then((r) => r.deployment!, rethrowRegistry(`deployment ${spec.deployment}`)) : undefined;
-  const baseline = deployment && spec.validationGate ? await scoreBaseline(deps, deployment.routes, evalFiles, spec, task) : undefined;
+  const baseline = deployment && spec.validationGate ? await scoreBaseline(deps, deployment.routes, evalFiles, stored, spec, task) : undefined;
   const gate = judgeGate(spec.validationGate, metrics, baseline);
   if (gate.result === GateResult.PASSED && spec.validationGate?.requireSlicesPass && flagged.length) {
     gate.result = GateResult.FAILED;
@@ -275,12 +282,17 @@ async function createDataset(deps: TrainingJobDeps, ctx: JobContext, spec: JobSp
   return job.trainingDataset;
 }
 
-/** Default features: numeric columns that are not the label, another label, a key or the event time. */
+/**
+ * Default features: numeric columns after the transformations that are not the
+ * label, another label, a key, the event time or a request parameter (online,
+ * request parameters feed on-demand features but are not vector columns).
+ */
 async function defaultFeatures(registry: RegistryClient, dataset: TrainingDataset, columns: { name: string; type: string }[], label: string): Promise<string[]> {
   const excluded = new Set([label, "fti_split"]);
   try {
     const view = (await registry.getFeatureView({ name: dataset.featureView })).featureView!;
     for (const l of view.labelColumns) excluded.add(l);
+    for (const p of view.requestParameters) excluded.add(p.name);
     if (view.root) {
       const group = (await registry.getFeatureGroup({ name: view.root.featureGroup })).featureGroup!;
       for (const k of group.primaryKey) excluded.add(k);
@@ -292,8 +304,12 @@ async function defaultFeatures(registry: RegistryClient, dataset: TrainingDatase
   return columns.filter((c) => !excluded.has(c.name) && isNumeric(c.type)).map((c) => c.name);
 }
 
-/** The deployed (highest-weight) model scored on the same split with its own features. */
-async function scoreBaseline(deps: TrainingJobDeps, routes: { model: string; weight: number }[], evalFiles: string[], spec: JobSpec, task: Task): Promise<Baseline | undefined> {
+/**
+ * The deployed (highest-weight) model scored on the same split with its own
+ * features, after the fitted transformations of its own training dataset (what
+ * online serving feeds it).
+ */
+async function scoreBaseline(deps: TrainingJobDeps, routes: { model: string; weight: number }[], evalFiles: string[], stored: Column[], spec: JobSpec, task: Task): Promise<Baseline | undefined> {
   const route = [...routes].sort((a, b) => b.weight - a.weight)[0];
   if (!route) return undefined;
   try {
@@ -302,7 +318,9 @@ async function scoreBaseline(deps: TrainingJobDeps, routes: { model: string; wei
     if (model.inputs.length !== 1 || features.length === 0) return { model: route.model, problem: "it does not have one input filled by named features" };
     const path = model.artifactUri.startsWith("file://") ? fileURLToPath(model.artifactUri) : model.artifactUri;
     const bytes = new Uint8Array(await readFile(path));
-    const split = await readSplit("baseline", evalFiles, spec.label, features, []);
+    const own = model.trainingDataset ? (await deps.registry.getTrainingDataset({ name: model.trainingDataset })).trainingDataset! : undefined;
+    const transformations = own ? await datasetTransformations(deps.registry, own, stored) : undefined;
+    const split = await readSplit("baseline", evalFiles, spec.label, features, [], transformations);
     const scores = await scoreWithOnnx(bytes, split.x, split.rows, split.features, task);
     const gateMetric = spec.validationGate!.metric;
     const value = evaluate(task, split.y, scores, spec.evaluation?.classificationThreshold || 0.5)[gateMetric];

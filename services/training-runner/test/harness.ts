@@ -12,6 +12,8 @@ import { silentLogger } from "@fti/logger";
 import { ScalarType } from "@fti/proto/fti/common/v1/types_pb";
 import { JobState } from "@fti/proto/fti/common/v1/types_pb";
 import { TrainingDataset_State } from "@fti/proto/fti/registry/v1/training_dataset_pb";
+import type { FittedTransformation, TransformationSchema } from "@fti/proto/fti/registry/v1/transformations_pb";
+import { fitTransformations, type Columns } from "@fti/transforms";
 import { TrainingService, type Job } from "@fti/proto/fti/training/v1/training_pb";
 import * as grpc from "@grpc/grpc-js";
 import { grpcChannel, unary } from "../../../libs/server/test/grpc-client.js";
@@ -97,6 +99,8 @@ export interface SyntheticDataset {
   name: string;
   featureView: string;
   features: string[];
+  /** The view's transformations fitted on the train split (empty without `transformations`). */
+  fitted: FittedTransformation[];
 }
 
 /**
@@ -106,7 +110,18 @@ export interface SyntheticDataset {
  */
 export async function syntheticDataset(
   h: TrainingHarness,
-  options: { project: string; rows: number; features: number; label: string; labelType: "bool" | "double"; seed?: number; createProject?: boolean; extraColumns?: string },
+  options: {
+    project: string;
+    rows: number;
+    features: number;
+    label: string;
+    labelType: "bool" | "double";
+    seed?: number;
+    createProject?: boolean;
+    extraColumns?: string;
+    /** Model-dependent transformations of the view (over x0..x{n-1}), fitted on the train split as offline-query does. */
+    transformations?: MessageInitShape<typeof TransformationSchema>[];
+  },
 ): Promise<SyntheticDataset> {
   const { project } = options;
   const features = Array.from({ length: options.features }, (_, i) => `x${i}`);
@@ -132,13 +147,14 @@ export async function syntheticDataset(
     await h.registry.call(rpc.createFeatureView, {
       parent: `projects/${project}`,
       featureViewId: "view",
-      featureView: { root: { featureGroup: `projects/${project}/featureGroups/events/versions/1`, features: [...features, "segment", "label"] }, labelColumns: ["label"] },
+      featureView: { root: { featureGroup: `projects/${project}/featureGroups/events/versions/1`, features: [...features, "segment", "label"] }, labelColumns: ["label"], transformations: options.transformations ?? [] },
     });
   }
   const featureView = `projects/${project}/featureViews/view/versions/1`;
   const td = (await h.registry.call(rpc.createTrainingDataset, { parent: featureView, trainingDataset: { split: { kind: { case: "random", value: { seed: 1n, fractions: [{ name: "train", fraction: 0.8 }, { name: "test", fraction: 0.2 }] } } } } })).trainingDataset!;
   const dir = join(h.offlineRoot, "_training", project, "view", "1", String(td.version));
   const splits: { name: string; rowCount: bigint; files: string[] }[] = [];
+  let train: Columns = {};
   await withDuckDb(async (run) => {
     await run(`SELECT setseed(${options.seed ?? 0.25})`);
     const xs = features.map((f) => `random() * 2 - 1 AS ${f}`).join(", ");
@@ -156,12 +172,15 @@ export async function syntheticDataset(
       const count = await run(`SELECT count(*)::INTEGER AS n FROM data WHERE split = '${split}'`);
       splits.push({ name: split, rowCount: BigInt(count.n![0] as number), files: [pathToFileURL(file).href] });
     }
+    train = (await run(`SELECT ${features.join(", ")} FROM data WHERE split = 'train'`)) as Columns;
   });
+  const view = (await h.registry.call(rpc.getFeatureView, { name: featureView })).featureView!;
+  const fitted = fitTransformations(view.transformations, features.map((name) => ({ name, type: "double" as const })), train);
   const ready = (await h.registry.call(rpc.updateTrainingDataset, {
-    trainingDataset: { name: td.name, state: TrainingDataset_State.READY, location: pathToFileURL(dir).href, splits },
-    updateMask: { paths: ["state", "location", "splits"] },
+    trainingDataset: { name: td.name, state: TrainingDataset_State.READY, location: pathToFileURL(dir).href, splits, fittedTransformations: fitted },
+    updateMask: { paths: ["state", "location", "splits", "fitted_transformations"] },
   })).trainingDataset!;
-  return { name: ready.name, featureView, features };
+  return { name: ready.name, featureView, features, fitted: ready.fittedTransformations };
 }
 
 type Init<T extends DescMessage> = MessageInitShape<T>;

@@ -1,6 +1,10 @@
 // Runs a user's trainer as a local process. It gets the dataset through
 // environment variables (documented on ExternalTrainer in training.proto), and
-// must leave model.onnx (and may leave metrics.json) in FTI_OUTPUT_DIR. Only a
+// must leave model.onnx (and may leave metrics.json) in FTI_OUTPUT_DIR. The
+// CSV splits (FTI_SPLIT_<NAME>_CSV) hold the features after the dataset's
+// fitted transformations, as online serving feeds them to the model; the
+// Parquet files (FTI_SPLIT_<NAME>) are the stored, untransformed values, and a
+// trainer reading them must apply FTI_FITTED_TRANSFORMATIONS itself. Only a
 // few variables of our own environment are passed on, so the runner's secrets
 // (database URL) never reach user code. Cancelling kills the process.
 import { spawn } from "node:child_process";
@@ -12,10 +16,13 @@ import type { ExternalTrainer } from "@fti/proto/fti/training/v1/training_pb";
 import type { TrainingDataset } from "@fti/proto/fti/registry/v1/training_dataset_pb";
 import { FittedTransformationSchema } from "@fti/proto/fti/registry/v1/transformations_pb";
 import { JobFailure, splitPaths, writeSplitCsv } from "../dataset.js";
+import type { DatasetTransformations } from "../transformations.js";
 
 export interface ExternalRun {
   trainer: ExternalTrainer;
   dataset: TrainingDataset;
+  /** The dataset's fitted transformations: the CSV splits hold transformed features. */
+  transformations?: DatasetTransformations;
   label: string;
   features: string[];
   /** A fresh directory for this job. */
@@ -52,7 +59,7 @@ export async function runExternalTrainer(run: ExternalRun): Promise<ExternalResu
     const key = `FTI_SPLIT_${split.name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
     env[key] = split.files.join(",");
     const csv = join(inputDir, `${split.name}.csv`);
-    await writeSplitCsv(splitPaths(run.dataset, split.name), [run.label, ...run.features], csv);
+    await writeSplitCsv(splitPaths(run.dataset, split.name), [run.label, ...run.features], csv, run.transformations);
     env[`${key}_CSV`] = csv;
   }
 

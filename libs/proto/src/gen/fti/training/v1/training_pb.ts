@@ -573,10 +573,14 @@ export const GradientBoostedTrees_ObjectiveSchema: GenEnum<GradientBoostedTrees_
  * platform runs on Kubernetes. It gets its inputs as environment variables:
  *   FTI_TRAINING_DATASET  the training dataset name
  *   FTI_SPLIT_<NAME>      comma-separated Parquet file URIs of each split,
- *                         e.g. FTI_SPLIT_TRAIN, FTI_SPLIT_TEST (raw values)
+ *                         e.g. FTI_SPLIT_TRAIN, FTI_SPLIT_TEST: the stored,
+ *                         untransformed values; a trainer reading them must
+ *                         apply FTI_FITTED_TRANSFORMATIONS in order, as
+ *                         serving does before calling the model
  *   FTI_SPLIT_<NAME>_CSV  the same split as one CSV file path with a header
- *                         row (label and features only), for trainers
- *                         without a Parquet reader
+ *                         row (label and features only), with the features
+ *                         already after the fitted transformations: what
+ *                         serving feeds the model
  *   FTI_FITTED_TRANSFORMATIONS  JSON of the dataset's fitted transformations
  *   FTI_LABEL             the label column
  *   FTI_FEATURES          comma-separated feature columns
