@@ -13,14 +13,20 @@ WORKDIR /src
 ENV ONNXRUNTIME_NODE_INSTALL=skip \
     NPM_CONFIG_UPDATE_NOTIFIER=false
 COPY . .
-RUN npm ci --no-audit --no-fund \
+# `npm install`, not `npm ci`: it keeps to the lockfile too, and tolerates the
+# other platforms' optional binaries (buf, esbuild) the lockfile cannot list.
+RUN npm install --no-audit --no-fund \
  && npx tsc -b \
  # What the runtime needs from the workspaces: manifests (for npm ci and the
  # workspace links), compiled output and SQL migrations. No sources, no tests.
  && mkdir -p /out \
  && find libs services -mindepth 2 -maxdepth 2 \( -name package.json -o -name dist -o -name migrations \) -print0 \
     | tar --null -cf - --exclude='*.tsbuildinfo' -T - | tar -xf - -C /out \
- && find bench -maxdepth 1 -name package.json -print0 | tar --null -cf - -T - | tar -xf - -C /out \
+ # The fti CLI ships in the image too; examples and bench only as manifests,
+ # so every workspace the root package.json names exists.
+ && find cli -maxdepth 1 \( -name package.json -o -name dist -o -name bin \) -print0 \
+    | tar --null -cf - --exclude='*.tsbuildinfo' -T - | tar -xf - -C /out \
+ && find examples bench -maxdepth 2 -name package.json -print0 | tar --null -cf - -T - | tar -xf - -C /out \
  && cp package.json package-lock.json .npmrc /out/
 
 # ---- prod-deps: production dependencies only, from the same lockfile ----
@@ -29,7 +35,7 @@ WORKDIR /app
 ENV ONNXRUNTIME_NODE_INSTALL=skip \
     NPM_CONFIG_UPDATE_NOTIFIER=false
 COPY --from=build /out/ ./
-RUN npm ci --omit=dev --no-audit --no-fund \
+RUN npm install --omit=dev --no-audit --no-fund \
  && npm cache clean --force
 
 # ---- runtime: node, production node_modules, compiled services ----
