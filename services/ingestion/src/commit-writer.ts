@@ -128,16 +128,25 @@ export function createCommitWriter(deps: CommitWriterDeps): CommitWriter {
     append(group, draft, columns, options = {}) {
       return idempotent(group, draft, async () => {
         await store.recordIntent(pool, draft, { messageIds: options.messageIds });
+        // The online upsert runs beside the offline append: rows are readable
+        // online as soon as they are validated (freshness), and nothing is
+        // acknowledged before both writes finish. It is safe to do early
+        // because online writes are idempotent (event-time last-write-wins): if
+        // the append fails, the caller's retry (or NATS redelivery) writes the
+        // same rows again, and after a crash recovery completes them.
+        const onlineWrite = group.onlineEnabled ? onlineUpsert(group, columnsToRows(columns)) : Promise.resolve();
+        onlineWrite.catch(() => {}); // handled below; this only keeps it from counting as unhandled meanwhile
         let result;
         try {
           result = await group.offline.append(columns, { batchId: draft.batchId });
         } catch (err) {
+          await onlineWrite.catch(() => {});
           await store.dropIntent(pool, group.name, draft.batchId).catch(() => {});
           throw err;
         }
         const commit = await committed(draft, result.version, result.timestamp, group);
         if (group.onlineEnabled) {
-          await onlineUpsert(group, columnsToRows(columns));
+          await onlineWrite;
           await store.recordOnlineWritten(pool, commit);
         }
         return commit;
