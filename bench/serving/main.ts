@@ -10,6 +10,8 @@
 // with a 100-tree GBDT at 1k rps p99 ≤ 3 ms. BENCH_SECONDS sets each run's length.
 import { fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { writeFile } from "node:fs/promises";
+import { Session } from "node:inspector/promises";
 import { fileURLToPath } from "node:url";
 import * as ort from "onnxruntime-node";
 import { create, toBinary } from "@bufbuild/protobuf";
@@ -26,6 +28,10 @@ import { createGroup, createProject, createReadyDataset, createView, registerMod
 const seconds = Number(process.env.BENCH_SECONDS ?? 8);
 /** BENCH_RATE_SCALE=0.25 runs every case at a quarter of its target rate (to find the knee on a busy machine). */
 const rateScale = Number(process.env.BENCH_RATE_SCALE ?? 1);
+/** BENCH_CASES=single,batch,predict runs only those cases. */
+const cases = new Set((process.env.BENCH_CASES ?? "single,batch,predict").split(","));
+/** BENCH_CPU_PROFILE=<dir> writes a .cpuprofile of this (the server's) process per case, load phase only. */
+const profileDir = process.env.BENCH_CPU_PROFILE;
 const entityCount = 1_000;
 const featuresPerGroup = 25;
 const project = "bench";
@@ -36,9 +42,15 @@ function percentile(sorted: number[], p: number): number {
 const ms = (x: number) => x.toFixed(3).padStart(7);
 
 /** Open-loop load from the child process; returns latency percentiles and this process's CPU per request. */
-async function load(address: string, method: "GetFeatureVectors" | "Predict", requests: Uint8Array[], targetRate: number) {
+async function load(address: string, method: "GetFeatureVectors" | "Predict", requests: Uint8Array[], targetRate: number, profileName: string) {
   const rate = Math.max(1, Math.round(targetRate * rateScale));
   const child = fork(fileURLToPath(new URL("./load-client.mjs", import.meta.url)), { cwd: fileURLToPath(new URL("../..", import.meta.url)) });
+  const profiler = profileDir ? new Session() : undefined;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post("Profiler.enable");
+    await profiler.post("Profiler.start");
+  }
   const cpuBefore = process.cpuUsage();
   const warmupMs = 2_000;
   const result = await new Promise<{ latencies: number[]; errors: number; firstError?: string; sent: number; seconds: number }>((resolve, reject) => {
@@ -48,6 +60,11 @@ async function load(address: string, method: "GetFeatureVectors" | "Predict", re
   });
   const cpu = process.cpuUsage(cpuBefore);
   child.kill();
+  if (profiler) {
+    const { profile } = await profiler.post("Profiler.stop");
+    await writeFile(`${profileDir}/${profileName}.cpuprofile`, JSON.stringify(profile));
+    profiler.disconnect();
+  }
   const sorted = result.latencies.sort((a, b) => a - b);
   const totalSent = result.sent + Math.floor((rate * warmupMs) / 1000);
   return {
@@ -141,14 +158,18 @@ async function runStore(label: string, h: ServingHarness, withModel: boolean) {
     return Promise.all(s.tables.map((t) => h.store.read(t, keys)));
   };
 
-  const single = await load(address, "GetFeatureVectors", vectorRequests(1), 2_000);
-  line(`${label}: GetFeatureVectors 1 entity × 50 (2 groups)`, 2_000, single, [{ name: "raw store read (2 groups)", ...(await baseline(rawRead(1))) }], "p99 ≤ 2 ms");
-  const batch = await load(address, "GetFeatureVectors", vectorRequests(100), 200);
-  line(`${label}: GetFeatureVectors 100 entities × 50`, 200, batch, [{ name: "raw store read (2 groups)", ...(await baseline(rawRead(100), 1_000)) }], "p99 ≤ 15 ms");
+  if (cases.has("single")) {
+    const single = await load(address, "GetFeatureVectors", vectorRequests(1), 2_000, `${label}-single`);
+    line(`${label}: GetFeatureVectors 1 entity × 50 (2 groups)`, 2_000, single, [{ name: "raw store read (2 groups)", ...(await baseline(rawRead(1))) }], "p99 ≤ 2 ms");
+  }
+  if (cases.has("batch")) {
+    const batch = await load(address, "GetFeatureVectors", vectorRequests(100), 200, `${label}-batch`);
+    line(`${label}: GetFeatureVectors 100 entities × 50`, 200, batch, [{ name: "raw store read (2 groups)", ...(await baseline(rawRead(100), 1_000)) }], "p99 ≤ 15 ms");
+  }
 
-  if (withModel) {
+  if (withModel && cases.has("predict")) {
     const predictRequests = Array.from({ length: 500 }, () => toBinary(PredictRequestSchema, create(PredictRequestSchema, { deployment: s.deployment, entities: entityBatch(pick(1)) })));
-    const predict = await load(address, "Predict", predictRequests, 1_000);
+    const predict = await load(address, "Predict", predictRequests, 1_000, `${label}-predict`);
     const session = await ort.InferenceSession.create(s.gbdt!, { intraOpNumThreads: 1, interOpNumThreads: 1 });
     const input = new ort.Tensor("float32", Float32Array.from({ length: 50 }, () => Math.random() * 100), [1, 50]);
     line(`${label}: Predict, 100-tree GBDT, 1 entity`, 1_000, predict, [

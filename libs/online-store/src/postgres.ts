@@ -1,6 +1,7 @@
 // The Postgres online store: the default for one-machine installs. One table
 // per feature group version in a dedicated schema, one row per entity, the
 // feature vector as typed columns.
+import { createHash } from "node:crypto";
 import pg from "pg";
 import { FailedPreconditionError, isUnavailable, NotFoundError, UnavailableError } from "@fti/errors";
 import { silentLogger, type Logger } from "@fti/logger";
@@ -24,11 +25,39 @@ import {
 
 /** What a read of one (table, selection) needs, worked out once. */
 interface ReadPlan {
-  text: string;
-  features: { name: string; type: FeatureType }[];
-  keys: { name: string; type: FeatureType }[];
+  /** A prepared statement (named by a hash of its text and column types), read with rows as arrays. */
+  statement: { name: string; text: string; rowMode: "array" };
+  table: OnlineTable;
+  /** Result column positions. */
+  features: { name: string; type: FeatureType; at: number }[];
+  keys: { name: string; type: FeatureType; at: number }[];
+  eventTimeAt: number;
   nulls: Row;
+  /** Reads of this plan waiting to go out together, and queries of it in flight. */
+  waiting: PendingRead[];
+  inFlight: number;
+  flushScheduled: boolean;
 }
+
+/** One caller's keys in a coalesced read. */
+interface PendingRead {
+  keys: readonly Row[];
+  resolve: (stored: Map<string, StoredEntity>) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Concurrent reads of one (table, selection) share a query: reads arriving in
+ * the same event-loop turn go out as one, and while `maxReadsInFlight` queries
+ * of the plan are running, newer reads wait and go out together when one
+ * returns. At low load nothing waits; under load the per-query cost (a round
+ * trip, a parse of the row description, two syscalls) is paid once per batch
+ * instead of once per entity read, which is what keeps a small machine from
+ * falling behind.
+ */
+const maxReadsInFlight = 4;
+/** Keys per coalesced query at most; one larger read still goes out whole. */
+const maxCoalescedKeys = 1_000;
 
 export interface PostgresOnlineStoreOptions {
   /** A pool owned by the caller (not ended by close()), or a connection string for a pool of our own. */
@@ -90,12 +119,12 @@ export function createPostgresOnlineStore(options: PostgresOnlineStoreOptions): 
   // into NotFoundError; anything else stays internal (logged by the caller's
   // error mapping, never shown).
   async function query<R extends pg.QueryResultRow = pg.QueryResultRow>(
-    text: string,
+    text: string | pg.QueryConfig,
     values?: unknown[],
     { client = pool, table }: { client?: pg.Pool | pg.PoolClient; table?: Omit<OnlineTable, "schema"> } = {},
   ) {
     try {
-      return await client.query<R>(text, values);
+      return await client.query<R>(text as string, values);
     } catch (err) {
       if (isUnavailable(err)) throw new UnavailableError("the Postgres online store is unavailable", { cause: err });
       if (table && (err as { code?: unknown }).code === "42P01") throw new NotFoundError("online table", describeTable(table));
@@ -223,20 +252,34 @@ export function createPostgresOnlineStore(options: PostgresOnlineStoreOptions): 
   // schema (a new object) gets a new plan and a dropped one frees its plans.
   const readPlans = new WeakMap<FeatureGroupSchema, Map<string, ReadPlan>>();
   function readPlan(table: OnlineTable, requested: readonly string[] | undefined): ReadPlan {
-    const key = `${tableName(table)}\u0000${requested?.join("\u0000") ?? "*"}`;
+    // Not tableName(): its slug and hash cost more than the read's own work.
+    const key = `${table.project}\u0000${table.featureGroup}\u0000${table.version}\u0000${requested?.join("\u0000") ?? "*"}`;
     let plans = readPlans.get(table.schema);
     if (!plans) readPlans.set(table.schema, (plans = new Map()));
     let plan = plans.get(key);
     if (!plan) {
       const { schema } = table;
       const features = selectedFeatures(schema, requested);
+      // Named columns, never `*`: a prepared statement must keep its result
+      // type when a feature is added (ALTER TABLE ADD COLUMN).
       const names = [...new Set([...schema.primaryKey, schema.eventTime, ...features])];
+      const at = (name: string) => names.indexOf(name);
+      const text = `SELECT ${names.map((c) => `t.${q(c)}`).join(", ")} FROM ${qualified(table)} t WHERE ${keyFilter(schema, []).where}`;
+      // Prepared once per connection: later reads skip Postgres' parse and plan.
+      // The column types are in the name too, so a table dropped and recreated
+      // with other types never meets a statement prepared for the old ones.
+      const typesOf = names.map((n) => typeName(featureType(schema, n))).join(",");
+      const statementName = `fti_online_${createHash("sha1").update(`${text}\u0000${typesOf}`).digest("hex").slice(0, 24)}`;
       plan = {
-        // All features: `*` is cheaper for Postgres to parse than 50 names.
-        text: `SELECT ${requested ? names.map((c) => `t.${q(c)}`).join(", ") : "t.*"} FROM ${qualified(table)} t WHERE ${keyFilter(schema, []).where}`,
-        features: features.map((name) => ({ name, type: featureType(schema, name) })),
-        keys: schema.primaryKey.map((name) => ({ name, type: featureType(schema, name) })),
+        statement: { name: statementName, text, rowMode: "array" },
+        table,
+        features: features.map((name) => ({ name, type: featureType(schema, name), at: at(name) })),
+        keys: schema.primaryKey.map((name) => ({ name, type: featureType(schema, name), at: at(name) })),
+        eventTimeAt: at(schema.eventTime),
         nulls: nullValues(features),
+        waiting: [],
+        inFlight: 0,
+        flushScheduled: false,
       };
       if (plans.size >= 1_000) plans.clear(); // bound memory under ever-new selections
       plans.set(key, plan);
@@ -250,16 +293,57 @@ export function createPostgresOnlineStore(options: PostgresOnlineStoreOptions): 
     assertValidKeys(schema, keys);
     const now = options.now ?? new Date();
     if (keys.length === 0) return [];
-    const result = await query(plan.text, keyFilter(schema, keys).values, { table });
+    const stored = await new Promise<Map<string, StoredEntity>>((resolve, reject) => {
+      plan.waiting.push({ keys, resolve, reject });
+      scheduleFlush(plan);
+    });
+    return keys.map((key) => entityResult(schema, stored.get(entityKey(schema, key)), plan.nulls, now));
+  }
+
+  function scheduleFlush(plan: ReadPlan) {
+    if (plan.flushScheduled || plan.inFlight >= maxReadsInFlight) return;
+    plan.flushScheduled = true;
+    // setImmediate, not a microtask: it runs after every request decoded in
+    // this I/O phase has queued its keys.
+    setImmediate(flush, plan);
+  }
+
+  function flush(plan: ReadPlan) {
+    plan.flushScheduled = false;
+    while (plan.waiting.length && plan.inFlight < maxReadsInFlight) {
+      let count = 0;
+      let taken = 0;
+      while (taken < plan.waiting.length && (taken === 0 || count + plan.waiting[taken]!.keys.length <= maxCoalescedKeys)) count += plan.waiting[taken++]!.keys.length;
+      const batch = plan.waiting.splice(0, taken);
+      plan.inFlight++;
+      void readStored(plan, batch.length === 1 ? batch[0]!.keys : batch.flatMap((b) => b.keys)).then(
+        (stored) => {
+          for (const b of batch) b.resolve(stored);
+        },
+        (err) => {
+          for (const b of batch) b.reject(err);
+        },
+      ).finally(() => {
+        plan.inFlight--;
+        if (plan.waiting.length) scheduleFlush(plan);
+      });
+    }
+  }
+
+  /** One query for `keys`: the stored entities found, by entity key. */
+  async function readStored(plan: ReadPlan, keys: readonly Row[]): Promise<Map<string, StoredEntity>> {
+    const { table } = plan;
+    const { schema } = table;
+    const result = await query<unknown[]>(plan.statement, keyFilter(schema, keys).values, { table });
     const stored = new Map<string, StoredEntity>();
     for (const raw of result.rows) {
       const values: Row = {};
-      for (const f of plan.features) values[f.name] = fromPg(f.type, raw[f.name]);
+      for (const f of plan.features) values[f.name] = fromPg(f.type, raw[f.at]);
       const key: Row = {};
-      for (const k of plan.keys) key[k.name] = fromPg(k.type, raw[k.name]);
-      stored.set(entityKey(schema, key), { values, eventTime: raw[schema.eventTime] as Date });
+      for (const k of plan.keys) key[k.name] = fromPg(k.type, raw[k.at]);
+      stored.set(entityKey(schema, key), { values, eventTime: raw[plan.eventTimeAt] as Date });
     }
-    return keys.map((key) => entityResult(schema, stored.get(entityKey(schema, key)), plan.nulls, now));
+    return stored;
   }
 
   async function deleteKeys(table: OnlineTable, keys: readonly Row[]): Promise<void> {

@@ -134,6 +134,28 @@ export function onlineStoreConformance(adapter: string, connect: () => Promise<C
       expect(got.every((e) => e.eventTime?.getTime() === ts.getTime())).toBe(true);
     });
 
+    it("answers concurrent reads and many-key reads each in their caller's key order; a bad key fails only its own read", async () => {
+      const table = await newTable(accounts());
+      const ts = new Date();
+      const ids = Array.from({ length: 120 }, (_, i) => `acct_${i}`);
+      const written = ids.filter((_, i) => i % 3 !== 0).map((account_id, i) => ({ account_id, ts, amount: i, country: "FR" }));
+      await store.upsert(table, written);
+      const expected = new Map(written.map((row) => [row.account_id, { status: "PRESENT", eventTime: ts, values: row }]));
+      const reads = [
+        ids.map((account_id) => ({ account_id })),
+        [...ids].reverse().map((account_id) => ({ account_id })),
+        [{ account_id: "acct_5" }, { account_id: "nobody" }, { account_id: "acct_5" }],
+        [{ account_id: "acct_7" }],
+      ];
+      const [all, reversed, repeated, single, bad] = await Promise.allSettled([...reads.map((keys) => store.read(table, keys)), store.read(table, [{ account_id: null }])]);
+      for (const [result, keys] of [[all, reads[0]], [reversed, reads[1]], [repeated, reads[2]], [single, reads[3]]] as const) {
+        expect(result.status).toBe("fulfilled");
+        const got = (result as PromiseFulfilledResult<Awaited<ReturnType<OnlineStore["read"]>>>).value;
+        expect(got).toEqual(keys.map((k) => expected.get(k.account_id) ?? { status: "NOT_FOUND", eventTime: null, values: { account_id: null, ts: null, amount: null, country: null } }));
+      }
+      expect((bad as PromiseRejectedResult).reason).toBeInstanceOf(InvalidArgumentError);
+    });
+
     it("never lets an older event overwrite a newer one, whatever the arrival order", async () => {
       const table = await newTable(accounts());
       const newer = new Date();

@@ -39,6 +39,20 @@ export async function readFeatureVectors(store: OnlineStore, plan: FeatureViewPl
       results.push(store.read(read.table, entities.keys, { features: read.fetch, now }));
       return;
     }
+    // A join on the serving keys (the usual case) needs nothing from earlier
+    // reads: read it now, in the same turn as the root, so the store can send
+    // both at once. Serving keys are validated non-null, so every entity has a key.
+    const keyColumns = read.sources.map((s) => (s.read === entityKeys ? entities.columns[s.stored] : undefined));
+    if (keyColumns.every((c) => c !== undefined)) {
+      const keys: Row[] = new Array(n);
+      for (let i = 0; i < n; i++) {
+        const key: Row = {};
+        for (let j = 0; j < read.keys.length; j++) key[read.keys[j]!.column] = keyColumns[j]![i]!;
+        keys[i] = key;
+      }
+      results.push(store.read(read.table, keys, { features: read.fetch, now }));
+      return;
+    }
     results.push(
       Promise.all(read.after.map((a) => results[a]!)).then(async () => {
         // Keys come from the entity keys or from earlier reads; an entity whose
@@ -70,29 +84,37 @@ export async function readFeatureVectors(store: OnlineStore, plan: FeatureViewPl
   });
   const rows = await Promise.all(results);
 
+  // Event times are per read, not per column: the columns of one read share
+  // one (read-only) array.
+  const eventMicrosOf = rows.map((source) => {
+    const eventMicros = new BigInt64Array(n);
+    for (let i = 0; i < n; i++) {
+      const eventTime = source[i]!.eventTime;
+      if (eventTime) eventMicros[i] = BigInt(eventTime.getTime()) * 1000n;
+    }
+    return eventMicros;
+  });
   const columns: VectorColumn[] = [];
   for (const out of plan.outputs) {
     if (out.read < 0) continue;
     const source = rows[out.read]!;
     const values: Value[] = new Array(n);
     const statuses = new Uint8Array(n);
-    const eventMicros = new BigInt64Array(n);
     for (let i = 0; i < n; i++) {
       const entity = source[i]!;
       const value = entity.status === "PRESENT" ? entity.values[out.stored] ?? null : null;
       values[i] = value;
       statuses[i] = entity.status === "PRESENT" && value === null ? Status.NULL_VALUE : fromStore[entity.status];
-      if (entity.eventTime) eventMicros[i] = BigInt(entity.eventTime.getTime()) * 1000n;
     }
-    columns.push({ name: out.name, type: out.type, values, statuses, eventMicros });
+    columns.push({ name: out.name, type: out.type, values, statuses, eventMicros: eventMicrosOf[out.read]! });
   }
+  // Without on-demand features the looked-up columns are already every output, in view order.
+  if (!plan.onDemand) return { rowCount: n, columns };
 
-  if (plan.onDemand) {
-    const inputs: Columns = { ...requestData };
-    for (const c of columns) inputs[c.name] = c.values;
-    const computed = plan.onDemand.evaluateBatch(inputs, n);
-    plan.onDemand.columns.forEach((c, j) => columns.push(derivedColumn(c.name, c.type, computed[j]!, undefined)));
-  }
+  const inputs: Columns = { ...requestData };
+  for (const c of columns) inputs[c.name] = c.values;
+  const computed = plan.onDemand.evaluateBatch(inputs, n);
+  plan.onDemand.columns.forEach((c, j) => columns.push(derivedColumn(c.name, c.type, computed[j]!, undefined)));
   // Keep the view's output order (on-demand features may sit anywhere in it).
   const byName = new Map(columns.map((c) => [c.name, c]));
   return { rowCount: n, columns: plan.outputs.map((o) => byName.get(o.name)!) };
