@@ -3,6 +3,7 @@
 // (domain errors keep their code and details; internals are logged, never sent).
 // It sits on the hot path of every call, so a handler that answers
 // synchronously is not made to pay for promises it does not use.
+import { create, fromBinary, toBinary, type DescMessage } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext, type MethodImplSpec, type ServiceImplSpec } from "@connectrpc/connect";
 import { toConnectError } from "@fti/errors";
 import type { Logger } from "@fti/logger";
@@ -14,6 +15,18 @@ export interface InstrumentOptions {
   metrics: RpcMetrics;
   /** Log every call (debug level); failures are logged regardless. */
   logRequests?: boolean;
+}
+
+/**
+ * Handlers may return large fields already encoded (`$unknown`, see
+ * @fti/record-batch withEncodedField): binary clients read them as the field,
+ * but JSON serialization skips unknown fields. For a JSON client the message
+ * is read back once, turning those bytes into the real field.
+ */
+function forJsonClient(output: DescMessage, ctx: HandlerContext, value: unknown): unknown {
+  const unknown = (value as { $unknown?: unknown[] } | undefined)?.$unknown;
+  if (!unknown?.length || !(ctx.requestHeader.get("content-type") ?? "").includes("json")) return value;
+  return fromBinary(output, toBinary(output, create(output, value as never)));
 }
 
 export function instrument(spec: ServiceImplSpec, options: InstrumentOptions): ServiceImplSpec {
@@ -47,7 +60,12 @@ function instrumentMethod(spec: MethodImplSpec, { listener, logger, metrics, log
   switch (spec.kind) {
     case "unary":
     case "client_streaming": {
-      const impl = spec.impl as (req: unknown, ctx: HandlerContext) => unknown;
+      const handler = spec.impl as (req: unknown, ctx: HandlerContext) => unknown;
+      const output = spec.method.output;
+      const impl = listener === "web" ? (req: unknown, ctx: HandlerContext) => {
+        const r = handler(req, ctx);
+        return isPromiseLike(r) ? Promise.resolve(r).then((v) => forJsonClient(output, ctx, v)) : forJsonClient(output, ctx, r);
+      } : handler;
       const wrapped = (req: unknown, ctx: HandlerContext) => {
         const started = m.start();
         let result: unknown;
@@ -75,11 +93,13 @@ function instrumentMethod(spec: MethodImplSpec, { listener, logger, metrics, log
     case "server_streaming":
     case "bidi_streaming": {
       const impl = spec.impl as (req: unknown, ctx: HandlerContext) => AsyncIterable<unknown>;
+      const output = spec.method.output;
       const wrapped = async function* (req: unknown, ctx: HandlerContext) {
         const started = m.start();
         let settled = false;
         try {
-          yield* impl(req, ctx);
+          if (listener === "web") for await (const message of impl(req, ctx)) yield forJsonClient(output, ctx, message);
+          else yield* impl(req, ctx);
           settled = true;
           ok(started);
         } catch (err) {

@@ -1,6 +1,8 @@
 // The EchoService implementation used by the server tests and bench/rpc.
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
-import { EchoService } from "@fti/proto/fti/testing/v1/echo_pb";
+import { create } from "@bufbuild/protobuf";
+import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+import { EchoResponseSchema, EchoService } from "@fti/proto/fti/testing/v1/echo_pb";
 import { InvalidArgumentError } from "@fti/errors";
 
 export const sleep = (ms: number, signal?: AbortSignal) =>
@@ -36,6 +38,12 @@ export function echoService(probe: EchoProbe = { aborted: 0, completed: 0 }): Pa
       if (req.failCode !== 0) throw new ConnectError(`asked to fail with ${req.failCode}`, req.failCode as Code);
       ctx.responseTrailer.set("x-echo-length", String(req.message.length));
       probe.completed++;
+      if (req.message.startsWith("pre-encoded:")) {
+        // The way large responses skip the generic encoder: field 1 as raw bytes.
+        const response = create(EchoResponseSchema, {});
+        response.$unknown = [{ no: 1, wireType: WireType.LengthDelimited, data: new BinaryWriter().string(req.message.slice(12)).finish() }];
+        return response;
+      }
       return { message: req.message };
     },
     async *serverStream(req, ctx) {

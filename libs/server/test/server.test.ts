@@ -170,6 +170,14 @@ describe("web listener (connect-node)", () => {
     expect(await res.json()).toEqual({ message: "json" });
   });
 
+  it("gives JSON clients the fields a handler returned pre-encoded", async () => {
+    const json = await fetch(`${server.webUrl}/fti.testing.v1.EchoService/Echo`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message: "pre-encoded:big batch" }) });
+    expect(await json.json()).toEqual({ message: "big batch" });
+    const binary = createClient(EchoService, createConnectTransport({ baseUrl: server.webUrl, httpVersion: "1.1" }));
+    expect((await binary.echo({ message: "pre-encoded:big batch" })).message).toBe("big batch");
+    expect((await unary(client, EchoService.method.echo, { message: "pre-encoded:big batch" })).response.message).toBe("big batch");
+  });
+
   it("exposes Prometheus metrics with RPC latency by method and code", async () => {
     await unary(client, EchoService.method.echo, { message: "count me" });
     const text = await (await fetch(`${server.webUrl}/metrics`)).text();
