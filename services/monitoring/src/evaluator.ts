@@ -1,8 +1,10 @@
 // Judges closed windows, oldest first: drift against the reference, then the
 // alert streaks, all in one transaction per window (marked evaluated, so a
 // window is judged once even with several replicas). A window [s, e) is closed
-// once e + allowed lateness has passed on the clock, or rows from that far on
-// have arrived (so a replayed or fast synthetic stream is judged as it goes).
+// once rows from past e + allowed lateness have arrived (so a replayed or fast
+// synthetic stream is judged as it goes), or once e + allowed lateness has
+// passed on the clock and the window has not changed for the settle time (so a
+// backfilled window is not judged while its rows are still arriving).
 // Windows without any row are not judged: they neither extend nor break a
 // streak. Performance windows are judged once max_label_delay has also passed.
 import { durationMs } from "@bufbuild/protobuf/wkt";
@@ -28,6 +30,8 @@ export interface EvaluatorOptions {
   logger: Logger;
   subjectPrefix: string;
   allowedLatenessMs: number;
+  /** How long a window past its end must stay unchanged before the clock alone closes it. */
+  windowSettleMs: number;
   monitors(): Promise<Monitor[]>;
   /** A raised or resolved alert was committed (wakes the outbox relay). */
   onAlert(): void;
@@ -38,17 +42,20 @@ export function createEvaluator(options: EvaluatorOptions) {
   const { pool, logger } = options;
   const now = options.now ?? Date.now;
 
-  /** The time before which windows count as closed. */
-  async function closedBefore(monitor: Monitor, windowMs: number): Promise<number> {
+  /** Which windows count as closed (see the top of this file). */
+  async function closedBounds(monitor: Monitor, windowMs: number) {
     const newest = (await newestWindowStart(pool, monitor.name, windowMs)) ?? 0;
-    return Math.max(now(), newest) - options.allowedLatenessMs;
+    // Window [s, s + w) is closed when s + w <= bound, i.e. s < bound - w + 1.
+    return {
+      closedByDataBefore: newest - options.allowedLatenessMs - windowMs + 1,
+      closedByClockBefore: now() - options.allowedLatenessMs - windowMs + 1,
+      settleMs: options.windowSettleMs,
+    };
   }
 
   async function evaluateDrift(monitor: Monitor): Promise<void> {
     const windowMs = windowMsOf(monitor);
-    const before = await closedBefore(monitor, windowMs);
-    // Window [s, s + w) is closed when s + w <= before.
-    for (const window of await pendingWindows(pool, monitor.name, windowMs, before - windowMs + 1)) {
+    for (const window of await pendingWindows(pool, monitor.name, windowMs, await closedBounds(monitor, windowMs))) {
       const reference = await options.references.resolve(monitor, window.model);
       const drift = windowDrift(monitor, reference, window);
       const alerts = await withTransaction(pool, async (db) => {

@@ -44,6 +44,7 @@ const server = await build({
   eventSubjectPrefix,
   evaluationIntervalMs: config.evaluationIntervalMs,
   allowedLatenessMs: config.allowedLatenessMs,
+  windowSettleMs: config.windowSettleMs,
   relayPollIntervalMs: config.relayPollIntervalMs,
 }).listen({ host: config.host, grpcPort: config.grpcPort, webPort: config.webPort });
 shutdownOnSignals(server, config.shutdownGraceMs, async () => {

@@ -33,6 +33,8 @@ export interface MonitoringDependencies {
   consumerName?: string;
   evaluationIntervalMs?: number;
   allowedLatenessMs?: number;
+  /** How long a window past its end must stay unchanged before the clock alone closes it. */
+  windowSettleMs?: number;
   /** Smallest monitor window accepted. Default 1 minute. */
   minWindowMs?: number;
   relayPollIntervalMs?: number;
@@ -64,6 +66,7 @@ export function build(deps: MonitoringDependencies) {
     logger: deps.logger.child({ component: "evaluator" }),
     subjectPrefix,
     allowedLatenessMs: deps.allowedLatenessMs ?? 60_000,
+    windowSettleMs: deps.windowSettleMs ?? 10_000,
     monitors: () => monitoring.allMonitors(),
     onAlert: () => relay?.notify(),
   });

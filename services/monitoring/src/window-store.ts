@@ -33,7 +33,7 @@ export async function mergeIntoWindow(db: Queryable, monitor: string, delta: Win
   const stored = rows[0]!.features;
   const merged: Record<string, FeaturePartial> = { ...stored };
   for (const [feature, partial] of Object.entries(delta.features)) merged[feature] = mergePartials(stored[feature] ?? emptyPartial(), partial);
-  await db.query("UPDATE window_stats SET row_count = row_count + $5, features = $6 WHERE monitor = $1 AND window_ms = $2 AND window_start = $3 AND model = $4", [...key, delta.rowCount, JSON.stringify(merged)]);
+  await db.query("UPDATE window_stats SET row_count = row_count + $5, features = $6, updated_at = now() WHERE monitor = $1 AND window_ms = $2 AND window_start = $3 AND model = $4", [...key, delta.rowCount, JSON.stringify(merged)]);
 }
 
 type Row = { monitor: string; model: string; window_ms: string; window_start: Date; row_count: string; features: Record<string, FeaturePartial>; evaluated_at: Date | null };
@@ -55,8 +55,18 @@ export async function newestWindowStart(db: Queryable, monitor: string, windowMs
 }
 
 /** Windows not yet judged whose start is before `beforeMs`, oldest first. */
-export async function pendingWindows(db: Queryable, monitor: string, windowMs: number, beforeMs: number): Promise<WindowRow[]> {
-  const { rows } = await db.query<Row>("SELECT * FROM window_stats WHERE monitor = $1 AND window_ms = $2 AND evaluated_at IS NULL AND window_start < $3 ORDER BY window_start, model", [monitor, windowMs, new Date(beforeMs)]);
+/**
+ * Windows not judged yet that are closed: those starting before
+ * `closedByDataBefore` (rows from well past their end have arrived), and those
+ * starting before `closedByClockBefore` that have not changed for `settleMs`.
+ */
+export async function pendingWindows(db: Queryable, monitor: string, windowMs: number, bounds: { closedByDataBefore: number; closedByClockBefore: number; settleMs: number }): Promise<WindowRow[]> {
+  const { rows } = await db.query<Row>(
+    `SELECT * FROM window_stats WHERE monitor = $1 AND window_ms = $2 AND evaluated_at IS NULL
+       AND (window_start < $3 OR (window_start < $4 AND updated_at <= now() - make_interval(secs => $5)))
+     ORDER BY window_start, model`,
+    [monitor, windowMs, new Date(bounds.closedByDataBefore), new Date(bounds.closedByClockBefore), bounds.settleMs / 1000],
+  );
   return rows.map(fromRow);
 }
 

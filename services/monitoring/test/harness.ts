@@ -45,7 +45,7 @@ export interface MonitoringHarness {
 }
 
 /** With `registry`, shares that registry (and its stream) and leaves closing it to its owner. */
-export async function startMonitoring(options: { registry?: RegistryHarness } = {}): Promise<MonitoringHarness> {
+export async function startMonitoring(options: { registry?: RegistryHarness; windowSettleMs?: number } = {}): Promise<MonitoringHarness> {
   const registry = options.registry ?? (await startRegistry());
   const schema = `test_monitoring_${uniqueId()}`;
   const pool = createPool({ connectionString: databaseUrl, schema, logger: silentLogger });
@@ -70,6 +70,7 @@ export async function startMonitoring(options: { registry?: RegistryHarness } = 
     consumerName: `monitoring_${uniqueId()}`,
     evaluationIntervalMs: 100,
     allowedLatenessMs: 0,
+    windowSettleMs: options.windowSettleMs,
     minWindowMs: 1_000,
     relayPollIntervalMs: 100,
     healthIntervalMs: 200,

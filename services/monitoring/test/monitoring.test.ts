@@ -250,3 +250,38 @@ describe("model performance from late labels", () => {
     expect(perf.windows[0]!.metrics.auc).toBeGreaterThan(perf.windows[1]!.metrics.auc!);
   });
 });
+
+describe("closing windows by the clock", () => {
+  it("judges a past window only once its rows have stopped arriving", async () => {
+    const settleMs = 1_500;
+    const own = await startMonitoring({ windowSettleMs: settleMs });
+    try {
+      const shop2 = await createShop(own, "settle", { amount: () => normal(rand, 100, 10), category: pick });
+      const deployment = await shop2.deployment("replayed");
+      const monitor = (await own.call(rpc.createMonitor, {
+        parent: `projects/${shop2.project}`,
+        monitorId: "replayed",
+        monitor: { target: { case: "deployment", value: deployment }, features: ["amount"], window: { seconds: 1n }, thresholds: [{ metric: DriftMetric.KS, threshold: 0.15 }], consecutiveWindows: 1, minRows: 100n },
+      })).monitor!;
+      // A window from yesterday: its end passed on the clock long ago, as in a backfill or a replay.
+      const P0 = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 24 * 3_600_000;
+      const past = (n: number) => ({ timesMs: Array.from({ length: n }, (_, i) => P0 + Math.floor((i * W) / n)), amount: Array.from({ length: n }, () => normal(rand, 100, 10)), category: Array.from({ length: n }, pick) });
+      const state = async () => (await own.pool.query("SELECT row_count, evaluated_at FROM window_stats WHERE monitor = $1", [monitor.name])).rows[0] as { row_count: string; evaluated_at: Date | null } | undefined;
+      await publishPredictions(own, shop2, deployment, past(20));
+      await until(async () => Number((await state())?.row_count ?? 0) === 20, 20_000);
+      await own.server.evaluateOnce();
+      expect((await state())!.evaluated_at).toBeNull(); // still filling: not judged on 20 rows
+      await publishPredictions(own, shop2, deployment, past(180));
+      await until(async () => Number((await state())?.row_count ?? 0) === 200, 20_000);
+      await own.server.evaluateOnce();
+      expect((await state())!.evaluated_at).toBeNull();
+      await until(async () => (await state())!.evaluated_at !== null, settleMs * 5);
+      const report = await own.call(rpc.getDriftReport, { monitor: monitor.name, timeRange: { startTime: timestampFromMs(P0), endTime: timestampFromMs(P0 + W) } });
+      expect(report.windows).toHaveLength(1);
+      expect(report.windows[0]!.status).not.toBe(DriftStatus.INSUFFICIENT_DATA);
+      expect(report.windows[0]!.features[0]!.valueCount).toBe(200n);
+    } finally {
+      await own.close();
+    }
+  });
+});
