@@ -4,6 +4,10 @@
 //   column is one typed array copied as a block, so a 100k-row × 20-feature
 //   batch encodes in milliseconds instead of the ~1.5 s the generic encoder
 //   takes. Both produce the same bytes (the tests check it).
+//   It also takes fixed-width columns already held as typed arrays
+//   (`FixedWidthColumn`, e.g. copied from DuckDB's vectors): their array is
+//   written as is, with no per-value loop or boxing, and the bytes are the
+//   same as for the equal `values`.
 import { endianness } from "node:os";
 import { create } from "@bufbuild/protobuf";
 import { RecordBatchSchema, type Column, type RecordBatch } from "@fti/proto/fti/common/v1/record_batch_pb";
@@ -16,6 +20,59 @@ export interface TypedColumn {
   type: FeatureType;
   /** One value per row; null for a missing value. */
   values: readonly Value[];
+}
+
+export type FixedWidthType = "bool" | "int32" | "int64" | "float" | "double" | "timestamp";
+export type FixedWidthArray = Uint8Array | Int32Array | BigInt64Array | Float32Array | Float64Array;
+
+/**
+ * A fixed-width column held as its wire array: bool → Uint8Array of 0/1,
+ * int32 → Int32Array, int64 → BigInt64Array, float → Float32Array,
+ * double → Float64Array, timestamp → BigInt64Array of epoch microseconds.
+ * `data` has at least rowCount entries (extra ones are ignored); entries at
+ * null rows must be 0, the wire's placeholder. `validity` is the wire bitmap
+ * (bit i%8 of byte i/8 set when row i has a value); omitted when no row is null.
+ */
+export interface FixedWidthColumn {
+  name: string;
+  type: FixedWidthType;
+  data: FixedWidthArray;
+  validity?: Uint8Array;
+}
+
+const fixedWidthArrays: Record<FixedWidthType, new (n: number) => FixedWidthArray> = {
+  bool: Uint8Array,
+  int32: Int32Array,
+  int64: BigInt64Array,
+  float: Float32Array,
+  double: Float64Array,
+  timestamp: BigInt64Array,
+};
+
+export function isFixedWidthType(type: FeatureType): type is FixedWidthType {
+  return typeof type === "string" && type in fixedWidthArrays;
+}
+
+/** An array of `n` zeros of the type's wire array. */
+export function fixedWidthArray(type: FixedWidthType, n: number): FixedWidthArray {
+  return new fixedWidthArrays[type](n);
+}
+
+export function isFixedWidthColumn(column: TypedColumn | FixedWidthColumn): column is FixedWidthColumn {
+  return "data" in column;
+}
+
+/** A fixed-width column's values in @fti/schema's form (timestamps as millisecond Dates, like the decoder). */
+export function fixedWidthValues(column: Omit<FixedWidthColumn, "name">, rowCount: number): Value[] {
+  const { type, data, validity } = column;
+  const out: Value[] = new Array(rowCount);
+  for (let i = 0; i < rowCount; i++) {
+    if (validity && (validity[i >> 3]! & (1 << (i & 7))) === 0) out[i] = null;
+    else if (type === "bool") out[i] = data[i] !== 0;
+    else if (type === "timestamp") out[i] = new Date(Number((data[i] as bigint) / 1000n));
+    else out[i] = data[i]!;
+  }
+  return out;
 }
 
 // ---- direct encoder -------------------------------------------------------
@@ -70,15 +127,49 @@ const utf8 = new TextEncoder();
 /** Field numbers of Column.data, by scalar type. */
 const dataField: Record<ScalarType, number> = { bool: 3, int32: 4, int64: 5, float: 6, double: 7, string: 8, bytes: 9, timestamp: 10 };
 
-/** Writes a RecordBatch's protobuf bytes directly from typed columns. */
-export function encodeRecordBatch(rowCount: number, columns: readonly TypedColumn[]): Uint8Array {
+/** Writes a RecordBatch's protobuf bytes directly from typed columns (values, or typed arrays for fixed-width ones). */
+export function encodeRecordBatch(rowCount: number, columns: readonly (TypedColumn | FixedWidthColumn)[]): Uint8Array {
   const out = new Chunks();
   if (rowCount > 0) {
     out.tag(1, 0);
     out.varint(rowCount);
   }
-  for (const c of columns) out.message(2, encodeColumn(c.name, c.type, c.values, rowCount, true));
+  for (const c of columns) out.message(2, isFixedWidthColumn(c) ? encodeFixedWidthColumn(c, rowCount) : encodeColumn(c.name, c.type, c.values, rowCount, true));
   return out.concat();
+}
+
+function encodeFixedWidthColumn(c: FixedWidthColumn, rowCount: number): Chunks {
+  if (c.data.length < rowCount) throw new Error(`column "${c.name}" has ${c.data.length} values for ${rowCount} rows`);
+  if (!(c.data instanceof fixedWidthArrays[c.type])) throw new Error(`column "${c.name}" of type ${c.type} needs a ${fixedWidthArrays[c.type].name}`);
+  const col = new Chunks();
+  if (c.name) col.bytes(1, utf8.encode(c.name));
+  const validity = c.validity && wireValidity(c.validity, rowCount);
+  if (validity) col.bytes(2, validity);
+  const data = new Chunks();
+  if (rowCount > 0) data.bytes(1, asBytes(c.data.subarray(0, rowCount)));
+  col.message(dataField[c.type], data);
+  return col;
+}
+
+/**
+ * A caller's bitmap as the value encoder writes it: undefined when every row
+ * is valid (the wire then carries no bitmap), else exactly ceil(n/8) bytes with
+ * the bits past the last row cleared (copied only when they were not).
+ */
+function wireValidity(bitmap: Uint8Array, n: number): Uint8Array | undefined {
+  const bytes = Math.ceil(n / 8);
+  if (bitmap.length < bytes) throw new Error(`a validity bitmap of ${bitmap.length} bytes for ${n} rows`);
+  const tail = n % 8 ? (1 << (n % 8)) - 1 : 0xff;
+  let allValid = true;
+  for (let i = 0; i < bytes - 1 && allValid; i++) allValid = bitmap[i] === 0xff;
+  if (bytes > 0 && (bitmap[bytes - 1]! & tail) !== tail) allValid = false;
+  if (allValid) return undefined;
+  let out = bitmap.subarray(0, bytes);
+  if ((out[bytes - 1]! & ~tail) !== 0) {
+    out = out.slice();
+    out[bytes - 1]! &= tail;
+  }
+  return out;
 }
 
 function encodeColumn(name: string, type: FeatureType, values: readonly Value[], rowCount: number, withValidity: boolean): Chunks {

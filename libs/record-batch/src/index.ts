@@ -1,4 +1,15 @@
 export { decodeRecordBatch } from "./decode.js";
-export { encodeRecordBatch, recordBatchMessage, type TypedColumn } from "./encode.js";
+export {
+  encodeRecordBatch,
+  fixedWidthArray,
+  fixedWidthValues,
+  isFixedWidthColumn,
+  isFixedWidthType,
+  recordBatchMessage,
+  type FixedWidthArray,
+  type FixedWidthColumn,
+  type FixedWidthType,
+  type TypedColumn,
+} from "./encode.js";
 export { featureGroupSchemaFromWire, featureTypeFromWire, featureTypeToWire, featuresFromWire } from "./types.js";
 export { withEncodedField } from "./embed.js";

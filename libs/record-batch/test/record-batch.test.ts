@@ -5,7 +5,20 @@ import { IngestRequestSchema } from "@fti/proto/fti/ingestion/v1/ingestion_pb";
 import { FeatureSchemaSchema } from "@fti/proto/fti/common/v1/types_pb";
 import { InvalidArgumentError } from "@fti/errors";
 import type { Value } from "@fti/schema";
-import { decodeRecordBatch, encodeRecordBatch, withEncodedField, featureTypeFromWire, featureTypeToWire, featuresFromWire, recordBatchMessage, type TypedColumn } from "../src/index.js";
+import {
+  decodeRecordBatch,
+  encodeRecordBatch,
+  withEncodedField,
+  featureTypeFromWire,
+  featureTypeToWire,
+  featuresFromWire,
+  fixedWidthArray,
+  fixedWidthValues,
+  isFixedWidthType,
+  recordBatchMessage,
+  type FixedWidthColumn,
+  type TypedColumn,
+} from "../src/index.js";
 
 const t = (ms: number) => new Date(ms);
 const columns: TypedColumn[] = [
@@ -52,6 +65,53 @@ describe("encodeRecordBatch", () => {
     const parsed = fromBinary(IngestRequestSchema, toBinary(IngestRequestSchema, message));
     expect(parsed.batchId).toBe("b1");
     expect(decodeRecordBatch(parsed.rows!).columns.s).toEqual(columns.find((c) => c.name === "s")!.values);
+  });
+});
+
+/** The fixed-width columns of `cols` as typed arrays (zeros at nulls), the way a columnar reader holds them. */
+function asFixedWidth(cols: readonly TypedColumn[], n: number, opts: { spare?: number; dirtyTail?: boolean; fullBitmap?: boolean } = {}): (TypedColumn | FixedWidthColumn)[] {
+  return cols.map((c) => {
+    if (!isFixedWidthType(c.type)) return c;
+    const data = fixedWidthArray(c.type, n + (opts.spare ?? 0));
+    // Spare entries past the last row hold junk: the encoder must ignore them.
+    for (let i = n; i < data.length; i++) data[i] = (c.type === "int64" || c.type === "timestamp" ? 7n : 7) as never;
+    const validity = new Uint8Array(Math.ceil(n / 8) + (opts.spare ? 1 : 0)).fill(opts.dirtyTail ? 0xff : 0);
+    if (!opts.dirtyTail) for (let i = 0; i < n; i++) validity[i >> 3]! |= 1 << (i & 7);
+    c.values.forEach((v, i) => {
+      if (v === null) validity[i >> 3]! &= ~(1 << (i & 7));
+      else data[i] = (c.type === "bool" ? (v ? 1 : 0) : c.type === "timestamp" ? BigInt((v as Date).getTime()) * 1000n : v) as never;
+    });
+    const hasNull = c.values.some((v) => v === null);
+    return { name: c.name, type: c.type, data, ...(hasNull || opts.fullBitmap ? { validity } : {}) };
+  });
+}
+
+describe("encodeRecordBatch from typed arrays", () => {
+  it("writes exactly the bytes of the same values, nulls and every scalar type included", () => {
+    const expected = Buffer.from(encodeRecordBatch(rowCount, columns));
+    expect(Buffer.from(encodeRecordBatch(rowCount, asFixedWidth(columns, rowCount))).equals(expected)).toBe(true);
+    // Longer arrays, set bits past the last row, and a bitmap with no null are normalized away.
+    expect(Buffer.from(encodeRecordBatch(rowCount, asFixedWidth(columns, rowCount, { spare: 5, dirtyTail: true, fullBitmap: true }))).equals(expected)).toBe(true);
+  });
+
+  it("matches for all-valid, all-null and empty columns", () => {
+    const cols: TypedColumn[] = [
+      { name: "d", type: "double", values: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11] },
+      { name: "n", type: "int64", values: new Array(11).fill(null) },
+      { name: "t", type: "timestamp", values: Array.from({ length: 11 }, (_, i) => (i % 3 ? t(i * 1000) : null)) },
+    ];
+    expect(Buffer.from(encodeRecordBatch(11, asFixedWidth(cols, 11, { fullBitmap: true }))).equals(Buffer.from(encodeRecordBatch(11, cols)))).toBe(true);
+    const empty: TypedColumn[] = [{ name: "x", type: "float", values: [] }];
+    expect(Buffer.from(encodeRecordBatch(0, asFixedWidth(empty, 0))).equals(Buffer.from(encodeRecordBatch(0, empty)))).toBe(true);
+  });
+
+  it("boxes typed columns back into the decoder's values", () => {
+    for (const c of asFixedWidth(columns, rowCount)) if ("data" in c) expect(fixedWidthValues(c, rowCount), c.name).toEqual(decodeRecordBatch(fromBinary(RecordBatchSchema, encodeRecordBatch(rowCount, [c]))).columns[c.name]);
+  });
+
+  it("rejects an array of the wrong type or too short", () => {
+    expect(() => encodeRecordBatch(2, [{ name: "x", type: "double", data: new Float32Array(2) }])).toThrow("Float64Array");
+    expect(() => encodeRecordBatch(3, [{ name: "x", type: "double", data: new Float64Array(2) }])).toThrow("2 values for 3 rows");
   });
 });
 

@@ -9,7 +9,7 @@ import { parseName } from "@fti/aip";
 import type { OfflineStore, ScanPlan } from "@fti/offline-store";
 import type { QueryEngine } from "./query-engine.js";
 import { names, tableIdOf } from "./names.js";
-import { batchSizeOf, streamQuery } from "./result-stream.js";
+import { batchSizeOf, encoderColumn, streamQuery } from "./result-stream.js";
 import { asOfOf } from "./snapshots.js";
 import { parquetList, quoteIdent, timestampLiteral } from "./sql.js";
 import { rangeOf } from "./time-range.js";
@@ -54,7 +54,7 @@ export async function* readFeatureGroup(deps: { metadata: MetadataCache; store: 
     let sent = 0;
     for await (const batch of streamQuery(q, sql, columns, batchSizeOf(req.batchSize))) {
       sent += batch.rowCount;
-      yield { batch: encodeRecordBatch(batch.rowCount, columns.map((c) => ({ name: c.name, type: c.type, values: batch.columns[c.name]! }))), commitId };
+      yield { batch: encodeRecordBatch(batch.rowCount, columns.map((c) => encoderColumn(c, batch.columns[c.name], batch.rowCount))), commitId };
     }
     if (sent === 0) yield { batch: emptyBatch(), commitId };
   } catch (err) {

@@ -8,6 +8,11 @@ import type { OfflineQueryDeps } from "./historical-features.js";
 import { names } from "./names.js";
 import type { ViewPlan } from "./view-plan.js";
 
+/** A dataset's compiled transformations and the columns they read (the only ones a batch must box for them). */
+export interface FittedPipeline extends TransformationPipeline {
+  readonly inputs: readonly string[];
+}
+
 /** The columns transformations may read: the view's outputs (on-demand included). */
 export function transformationInputs(plan: ViewPlan): Column[] {
   return plan.outputs;
@@ -25,8 +30,13 @@ export async function readyTrainingDataset(deps: Pick<OfflineQueryDeps, "metadat
   return td;
 }
 
-export async function loadFittedPipeline(deps: Pick<OfflineQueryDeps, "metadata">, plan: ViewPlan, name: string, field: string): Promise<TransformationPipeline> {
+export function fittedPipeline(td: TrainingDataset, plan: ViewPlan): FittedPipeline {
+  const pipeline = compileTransformations(td.fittedTransformations, transformationInputs(plan));
+  return { ...pipeline, inputs: [...new Set(td.fittedTransformations.map((f) => f.transformation!.feature))] };
+}
+
+export async function loadFittedPipeline(deps: Pick<OfflineQueryDeps, "metadata">, plan: ViewPlan, name: string, field: string): Promise<FittedPipeline> {
   const td = await readyTrainingDataset(deps, name, field);
   if (td.featureView !== plan.view.name) throw InvalidArgumentError.field(field, `${name} belongs to ${td.featureView}, not ${plan.view.name}`);
-  return compileTransformations(td.fittedTransformations, transformationInputs(plan));
+  return fittedPipeline(td, plan);
 }

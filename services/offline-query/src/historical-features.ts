@@ -4,7 +4,7 @@
 // and its result streamed out as encoded record batches.
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { RecordBatch } from "@fti/proto/fti/common/v1/record_batch_pb";
-import type { Column, TransformationPipeline } from "@fti/transforms";
+import type { Column } from "@fti/transforms";
 import type { TimeRange } from "@fti/proto/fti/common/v1/types_pb";
 import type { PointInTimeOptions } from "@fti/proto/fti/offline/v1/offline_pb";
 import { InvalidArgumentError } from "@fti/errors";
@@ -12,6 +12,7 @@ import type { Logger } from "@fti/logger";
 import type { OfflineStore } from "@fti/offline-store";
 import type { MetadataCache } from "@fti/registry-client";
 import { appendEntityRows, createEntityTable, decodeEntityRows, parquetEntitySource, type EntityRowsSpec } from "./entity-rows.js";
+import type { FittedPipeline } from "./fitted-transformations.js";
 import { encodeBatch, outputShape } from "./output-columns.js";
 import { pointInTimeSql, type EntitySource } from "./point-in-time.js";
 import type { QueryEngine } from "./query-engine.js";
@@ -42,7 +43,7 @@ export interface FeatureViewRead {
   optionsField: string;
   includeLabels: boolean;
   /** Applied after on-demand features (GetBatchData with a training dataset). */
-  transformations?: TransformationPipeline;
+  transformations?: FittedPipeline;
   signal?: AbortSignal;
 }
 

@@ -5,20 +5,21 @@
 // each batch, with the same compiled code online-serving runs per vector.
 import { InvalidArgumentError } from "@fti/errors";
 import { encodeRecordBatch } from "@fti/record-batch";
-import type { Column, Columns, TransformationPipeline } from "@fti/transforms";
-import type { ColumnBatch } from "./result-stream.js";
+import type { Column, Columns } from "@fti/transforms";
+import type { FittedPipeline } from "./fitted-transformations.js";
+import { batchValues, encoderColumn, type BatchColumn, type ColumnBatch } from "./result-stream.js";
 import type { ViewPlan } from "./view-plan.js";
 
 export interface OutputShape {
   columns: Column[];
-  /** The batch's final columns: on-demand features added, transformations applied. */
-  apply(batch: ColumnBatch): Columns;
+  /** The batch's final columns: on-demand features added, transformations applied; undefined when there are none to run. */
+  apply?(batch: ColumnBatch): Record<string, BatchColumn>;
 }
 
 export function outputShape(
   plan: ViewPlan,
   entityColumns: readonly Column[],
-  options: { includeLabels: boolean; features?: readonly string[]; featuresField?: string; transformations?: TransformationPipeline },
+  options: { includeLabels: boolean; features?: readonly string[]; featuresField?: string; transformations?: FittedPipeline },
 ): OutputShape {
   const entityNames = new Set(entityColumns.map((c) => c.name));
   let outputs: Column[] = plan.outputs;
@@ -40,22 +41,25 @@ export function outputShape(
   }
   const columns = [...entityColumns, ...selected];
   const hasOnDemand = plan.onDemand.columns.length > 0;
+  if (!hasOnDemand && !options.transformations) return { columns };
   return {
     columns,
     apply(batch) {
-      let values = batch.columns;
-      if (hasOnDemand) values = plan.onDemand.applyBatch(values, batch.rowCount);
-      if (options.transformations) values = options.transformations.applyBatch(values, batch.rowCount);
-      return values;
+      // On-demand features and transformations work on values. On-demand expressions may read any
+      // column, so the batch is boxed for them; transformations alone box only the columns they read.
+      const transformations = options.transformations;
+      let values: Columns = hasOnDemand ? plan.onDemand.applyBatch(batchValues(batch), batch.rowCount) : batchValues(batch, transformations!.inputs);
+      if (transformations) values = transformations.applyBatch(values, batch.rowCount);
+      return { ...batch.columns, ...values };
     },
   };
 }
 
-/** The wire RecordBatch bytes of a shaped batch. */
+/** The wire RecordBatch bytes of a shaped batch; typed columns go to the encoder as they are. */
 export function encodeBatch(shape: OutputShape, batch: ColumnBatch): Uint8Array {
-  const values = shape.apply(batch);
+  const columns = shape.apply ? shape.apply(batch) : batch.columns;
   return encodeRecordBatch(
     batch.rowCount,
-    shape.columns.map((c) => ({ name: c.name, type: c.type, values: values[c.name] ?? new Array(batch.rowCount).fill(null) })),
+    shape.columns.map((c) => encoderColumn(c, columns[c.name], batch.rowCount)),
   );
 }

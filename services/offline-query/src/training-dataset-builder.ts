@@ -21,7 +21,7 @@ import { transformationInputs } from "./fitted-transformations.js";
 import type { OfflineQueryDeps } from "./historical-features.js";
 import { names } from "./names.js";
 import { pointInTimeSql, type EntitySource } from "./point-in-time.js";
-import { streamQuery } from "./result-stream.js";
+import { batchValues, columnValues, streamQuery } from "./result-stream.js";
 import { scanGroups } from "./snapshots.js";
 import { splitPlan } from "./splits.js";
 import { splitStatistics } from "./statistics.js";
@@ -95,7 +95,7 @@ export async function buildTrainingDataset(
         const table = await createEntityTable(connection, [...columns, { name: splitColumn, type: "string" }]);
         const streamed = [...query.columns, { name: splitColumn, type: "string" as FeatureType }];
         for await (const batch of streamQuery(q, `SELECT ${streamed.map((c) => quoteIdent(c.name)).join(", ")} FROM (${withSplit})`, streamed, 50_000)) {
-          const values = plan.onDemand.applyBatch(batch.columns, batch.rowCount);
+          const values = plan.onDemand.applyBatch(batchValues(batch), batch.rowCount);
           await appendEntityRows(connection, table, [...columns, { name: splitColumn, type: "string" }], { rowCount: batch.rowCount, columns: values });
         }
         await copySplits(connection, `SELECT * FROM ${quoteIdent(table)}`, directory);
@@ -164,7 +164,7 @@ async function fitOnTrain(connection: DuckDBConnection, plan: ViewPlan, splits: 
   const needed = inputs.filter((c) => transformations.some((t) => t.feature === c.name));
   const trainColumns: Columns = Object.fromEntries(needed.map((c) => [c.name, []]));
   for await (const batch of streamQuery({ connection, suspended: () => {} }, `SELECT ${needed.map((c) => quoteIdent(c.name)).join(", ")} FROM read_parquet(${parquetList(train.files)})`, needed, 100_000))
-    for (const c of needed) for (const v of batch.columns[c.name]!) trainColumns[c.name]!.push(v);
+    for (const c of needed) for (const v of columnValues(batch.columns[c.name]!, batch.rowCount)) trainColumns[c.name]!.push(v);
   return fitTransformations(transformations, inputs, trainColumns);
 }
 

@@ -5,10 +5,10 @@
 import { InvalidArgumentError } from "@fti/errors";
 import type { ReadTrainingDatasetRequest } from "@fti/proto/fti/offline/v1/offline_pb";
 import { encodeRecordBatch } from "@fti/record-batch";
-import { compileTransformations, type Column } from "@fti/transforms";
-import { readyTrainingDataset, transformationInputs } from "./fitted-transformations.js";
+import type { Column } from "@fti/transforms";
+import { fittedPipeline, readyTrainingDataset } from "./fitted-transformations.js";
 import type { OfflineQueryDeps } from "./historical-features.js";
-import { batchSizeOf, streamQuery } from "./result-stream.js";
+import { batchSizeOf, batchValues, encoderColumn, streamQuery, type BatchColumn } from "./result-stream.js";
 import { parquetList, quoteIdent } from "./sql.js";
 import { loadViewPlan } from "./view-plan.js";
 import { splitColumn } from "./training-dataset-builder.js";
@@ -31,7 +31,7 @@ export async function* readTrainingDataset(deps: OfflineQueryDeps, req: ReadTrai
   const plan = await loadViewPlan(deps.metadata, td.featureView, "training_dataset");
   // The stored columns are the statistics' columns, in file order.
   const stored: Column[] = await storedColumns(deps, split.files, plan, signal);
-  const pipeline = req.applyTransformations ? compileTransformations(td.fittedTransformations, transformationInputs(plan)) : undefined;
+  const pipeline = req.applyTransformations ? fittedPipeline(td, plan) : undefined;
   let columns: Column[] = stored;
   if (pipeline) {
     const after = new Map(pipeline.columns.map((c) => [c.name, c]));
@@ -53,8 +53,9 @@ export async function* readTrainingDataset(deps: OfflineQueryDeps, req: ReadTrai
     let first = true;
     const sql = `SELECT ${stored.map((c) => quoteIdent(c.name)).join(", ")} FROM read_parquet(${parquetList(split.files)})`;
     for await (const batch of streamQuery(q, sql, stored, batchSizeOf(req.batchSize))) {
-      const values = pipeline ? pipeline.applyBatch(batch.columns, batch.rowCount) : batch.columns;
-      const bytes = encodeRecordBatch(batch.rowCount, columns.map((c) => ({ ...c, values: values[c.name]! })));
+      // Transformations work on values: only the columns they read are boxed; the rest go to the encoder typed.
+      const values: Record<string, BatchColumn> = pipeline ? { ...batch.columns, ...pipeline.applyBatch(batchValues(batch, pipeline.inputs), batch.rowCount) } : batch.columns;
+      const bytes = encodeRecordBatch(batch.rowCount, columns.map((c) => encoderColumn(c, values[c.name], batch.rowCount)));
       yield first ? { ...head, batch: bytes } : { batch: bytes };
       first = false;
     }
