@@ -1,19 +1,14 @@
 // End to end with the training runner: a drift alert of a monitor whose
 // action is TRIGGER_TRAINING starts exactly one training job through the
-// runner's drift-alert trigger. The training runner was being built alongside
-// monitoring, so this checks at test time whether its server exists and skips
-// otherwise.
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+// runner's drift-alert trigger.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Action, Alert_State, DriftMetric } from "@fti/proto/fti/monitoring/v1/monitoring_pb";
 import { createShop, publishPredictions } from "./fixtures.js";
 import { rpc, startMonitoring, until, type MonitoringHarness } from "./harness.js";
 import { normal, random } from "./random.js";
 
-const runnerExists = existsSync(fileURLToPath(new URL("../../training-runner/src/server.ts", import.meta.url)));
 
-describe.skipIf(!runnerExists)("a drift alert starts one training job", () => {
+describe("a drift alert starts one training job", () => {
   // Imported only when the training runner exists.
   let training: typeof import("../../training-runner/test/harness.js");
   let th: Awaited<ReturnType<(typeof training)["startTraining"]>>;

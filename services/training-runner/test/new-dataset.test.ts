@@ -1,9 +1,6 @@
 // A job whose spec creates its training dataset from a feature view version:
 // the runner asks offline-query (CreateTrainingDataset), waits for its job and
-// trains on the result. Runs only when the offline-query service exists
-// (services/offline-query/src/server.ts), since it is built alongside.
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+// trains on the result.
 import { afterAll, expect, it } from "vitest";
 import { silentLogger } from "@fti/logger";
 import { JobState, ScalarType } from "@fti/proto/fti/common/v1/types_pb";
@@ -13,13 +10,12 @@ import { build } from "../src/server.js";
 import { jobSpec, migratedRunnerPool, trpc } from "./harness.js";
 import { grpcChannel, unary } from "../../../libs/server/test/grpc-client.js";
 
-const offlineQueryExists = existsSync(fileURLToPath(new URL("../../offline-query/src/server.ts", import.meta.url)));
 const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => {});
 });
 
-it.skipIf(!offlineQueryExists)("creates the training dataset through offline-query, then trains on it", async () => {
+it("creates the training dataset through offline-query, then trains on it", async () => {
   const { startOfflineQuery, registryRpc } = await import("../../offline-query/test/harness.js");
   const oq = await startOfflineQuery();
   cleanups.push(() => oq.close());
