@@ -1,21 +1,28 @@
 // Online serving latency under open-loop load, beside the raw online-store
 // read and the raw onnxruntime call measured in the same run.
 //   npx tsx --conditions=source bench/serving/main.ts
-// Loopback: the server (with a registry) runs in this process, the load
-// generator (bench/serving/load-client.mjs) in a child process so this
-// process's CPU time is the server's. Postgres (FTI_TEST_DATABASE_URL or
+// Loopback: online-serving runs as its own compiled process
+// (services/online-serving/dist/main.js — run `npx tsc -b` first), configured
+// through its environment to the registry, NATS subjects, online store schema
+// and offline root that this process sets up; its CPU per request is read from
+// /proc/<pid>/stat. The load generator (bench/serving/load-client.mjs) is
+// another child process; the raw baselines run in this one. Postgres (FTI_TEST_DATABASE_URL or
 // 127.0.0.1:5432), NATS (127.0.0.1:4222) and Cassandra (FTI_TEST_CASSANDRA, or
 // a 2.1 test node started here). Targets: 1 entity × 50 features from 2 groups
 // at 2k rps p99 ≤ 2 ms (Postgres); 100 entities per call p99 ≤ 15 ms; Predict
 // with a 100-tree GBDT at 1k rps p99 ≤ 3 ms. BENCH_SECONDS sets each run's length.
-import { fork } from "node:child_process";
+import { execSync, fork, spawn, type ChildProcess } from "node:child_process";
+import { appendFileSync, readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { writeFile } from "node:fs/promises";
-import { Session } from "node:inspector/promises";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
 import { fileURLToPath } from "node:url";
 import * as ort from "onnxruntime-node";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { createCassandraOnlineStore, type OnlineStore, type OnlineTable } from "@fti/online-store";
+import { createCassandraOnlineStore, createPostgresOnlineStore, type OnlineStore, type OnlineTable } from "@fti/online-store";
 import { treeEnsembleModel, type Tree, type TreeNode } from "@fti/onnx";
 import { ScalarType } from "@fti/proto/fti/common/v1/types_pb";
 import { TensorDataType } from "@fti/proto/fti/registry/v1/model_pb";
@@ -23,15 +30,84 @@ import { GetFeatureVectorsRequestSchema, OnlineServingService, PredictRequestSch
 import { recordBatchMessage } from "@fti/record-batch";
 import type { Row } from "@fti/schema";
 import { startCassandraTestServer } from "@fti/testkit/cassandra";
-import { createGroup, createProject, createReadyDataset, createView, registerModel, rpc, startServing, type ServingHarness } from "../../services/online-serving/test/harness.js";
+import { startRegistry } from "../../services/registry/test/harness.js";
+import { createGroup, createProject, createReadyDataset, createView, databaseUrl, registerModel, rpc, type ServingHarness } from "../../services/online-serving/test/harness.js";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 8);
 /** BENCH_RATE_SCALE=0.25 runs every case at a quarter of its target rate (to find the knee on a busy machine). */
 const rateScale = Number(process.env.BENCH_RATE_SCALE ?? 1);
 /** BENCH_CASES=single,batch,predict runs only those cases. */
 const cases = new Set((process.env.BENCH_CASES ?? "single,batch,predict").split(","));
-/** BENCH_CPU_PROFILE=<dir> writes a .cpuprofile of this (the server's) process per case, load phase only. */
+/** BENCH_CPU_PROFILE=<dir> writes a .cpuprofile of the server process (whole run). */
 const profileDir = process.env.BENCH_CPU_PROFILE;
+/** BENCH_GC_LOG=<file> appends the server's GC trace lines (with BENCH_DIAG, or BENCH_SERVER_NODE_ARGS=--trace-gc-nvp) to a file. */
+/** BENCH_DIAG=1 prints the server's GC pauses, the load generator's send lateness, GC and CPU, and Postgres's CPU per case. */
+const diag = !!process.env.BENCH_DIAG;
+const root = fileURLToPath(new URL("../..", import.meta.url));
+
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+interface Server { child: ChildProcess; address: string; gcPauses: { kind: string; ms: number }[] }
+
+/** online-serving as its own compiled process, configured as production is: through its environment. */
+async function startServer(env: Record<string, string>): Promise<Server> {
+  const grpcPort = await freePort();
+  // BENCH_SERVER_NODE_ARGS: extra node flags for the server process (e.g. GC settings), space-separated.
+  const nodeArgs = [...(process.env.BENCH_SERVER_NODE_ARGS?.split(" ").filter(Boolean) ?? []), ...(diag ? ["--trace-gc"] : []), ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [])];
+  const child = spawn(process.execPath, [...nodeArgs, join(root, "services/online-serving/dist/main.js")], {
+    cwd: root,
+    env: { ...process.env, FTI_HOST: "127.0.0.1", FTI_GRPC_PORT: String(grpcPort), FTI_WEB_PORT: String(await freePort()), FTI_LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  // Never leave the server behind (this process killed, a pipe closed under it).
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  child.once("exit", () => process.off("exit", killOnExit));
+  const gcPauses: Server["gcPauses"] = [];
+  let out = "";
+  let warnings = 0;
+  await new Promise<void>((resolve, reject) => {
+    let ready = false;
+    child.stdout!.on("data", (d: Buffer) => {
+      out += d;
+      let nl: number;
+      while ((nl = out.indexOf("\n")) >= 0) {
+        const text = out.slice(0, nl);
+        out = out.slice(nl + 1);
+        // --trace-gc: "[pid:0x..]  1234 ms: Scavenge 10.1 (12.0) -> 9.8 (13.0) MB, 1.23 / 0.00 ms  (average mu = ...) allocation failure;"
+        const gc = text.match(/ms: (Scavenge|Mark-Compact|Mark-sweep|Minor Mark-Sweep)[^,]*, ([\d.]+) \/ [\d.]+ ms/);
+        if (gc) {
+          gcPauses.push({ kind: gc[1]!, ms: Number(gc[2]) });
+          if (process.env.BENCH_GC_LOG) appendFileSync(process.env.BENCH_GC_LOG, text + "\n");
+        }
+        else if (process.env.BENCH_GC_LOG && !text.startsWith("{")) appendFileSync(process.env.BENCH_GC_LOG, text + "\n");
+        else if (!ready && text.includes('"listening"')) {
+          ready = true;
+          resolve();
+        } else if (/"level":"(warn|error|fatal)"/.test(text) && ++warnings <= 3) console.error(`  [server] ${text}${warnings === 3 ? " (further warnings not shown)" : ""}`);
+      }
+    });
+    child.once("exit", (code) => reject(new Error(`online-serving exited with ${code}`)));
+  });
+  return { child, address: `127.0.0.1:${grpcPort}`, gcPauses };
+}
+
+async function stopServer(server: Server) {
+  const exited = new Promise((resolve) => server.child.once("exit", resolve));
+  server.child.kill("SIGTERM");
+  await exited;
+}
 const entityCount = 1_000;
 const featuresPerGroup = 25;
 const project = "bench";
@@ -42,28 +118,30 @@ function percentile(sorted: number[], p: number): number {
 const ms = (x: number) => x.toFixed(3).padStart(7);
 
 /** Open-loop load from the child process; returns latency percentiles and this process's CPU per request. */
-async function load(address: string, method: "GetFeatureVectors" | "Predict", requests: Uint8Array[], targetRate: number, profileName: string) {
+async function load(server: Server, method: "GetFeatureVectors" | "Predict", requests: Uint8Array[], targetRate: number, profileName: string) {
   const rate = Math.max(1, Math.round(targetRate * rateScale));
-  const child = fork(fileURLToPath(new URL("./load-client.mjs", import.meta.url)), { cwd: fileURLToPath(new URL("../..", import.meta.url)) });
-  const profiler = profileDir ? new Session() : undefined;
-  if (profiler) {
-    profiler.connect();
-    await profiler.post("Profiler.enable");
-    await profiler.post("Profiler.start");
-  }
-  const cpuBefore = process.cpuUsage();
+  // BENCH_CLIENT_NODE_ARGS: node flags for the load generator (space-separated).
+  const child = fork(fileURLToPath(new URL("./load-client.mjs", import.meta.url)), { cwd: root, execArgv: process.env.BENCH_CLIENT_NODE_ARGS?.split(" ").filter(Boolean) ?? [] });
+  const cpuBefore = cpuSeconds(server.child.pid!);
   const warmupMs = 2_000;
-  const result = await new Promise<{ latencies: number[]; errors: number; firstError?: string; sent: number; seconds: number }>((resolve, reject) => {
+  server.gcPauses.length = 0;
+  const pgTicks = () => { let t = 0; for (const pid of execSync("pgrep -x postgres || true").toString().split(/\s+/).filter(Boolean)) { try { const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" "); t += Number(f[11]) + Number(f[12]); } catch {} } return t; };
+  // Postgres's CPU (BENCH_DIAG): every postgres process on the machine, read from /proc.
+  const pg0 = diag ? pgTicks() : 0;
+  const result = await new Promise<{ diag?: string; latencies: number[]; errors: number; firstError?: string; sent: number; seconds: number }>((resolve, reject) => {
     child.once("message", (m) => resolve(m as never));
     child.once("error", reject);
-    child.send({ address, path: `/${OnlineServingService.typeName}/${method}`, requests: requests.map((r) => Buffer.from(r).toString("base64")), rate, durationMs: seconds * 1_000, warmupMs });
+    child.send({ address: server.address, path: `/${OnlineServingService.typeName}/${method}`, requests: requests.map((r) => Buffer.from(r).toString("base64")), rate, durationMs: seconds * 1_000, warmupMs });
   });
-  const cpu = process.cpuUsage(cpuBefore);
+  const cpu = cpuSeconds(server.child.pid!) - cpuBefore;
+  const pgCpu = diag ? (pgTicks() - pg0) / 100 : 0;
   child.kill();
-  if (profiler) {
-    const { profile } = await profiler.post("Profiler.stop");
-    await writeFile(`${profileDir}/${profileName}.cpuprofile`, JSON.stringify(profile));
-    profiler.disconnect();
+  if (diag) {
+    const byKind = new Map<string, number[]>();
+    for (const g of server.gcPauses) byKind.set(g.kind, [...(byKind.get(g.kind) ?? []), g.ms]);
+    const gcText = [...byKind].map(([k, xs]) => `${k}: n=${xs.length} total=${xs.reduce((a, b) => a + b, 0).toFixed(1)}ms max=${Math.max(...xs).toFixed(1)}ms >5ms=${xs.filter((x) => x > 5).length}`).join("; ");
+    console.log(`  [diag ${profileName}] client: ${result.diag}; postgres cpu ${(pgCpu / (seconds + warmupMs / 1000) * 100).toFixed(0)}% of a core; server cpu ${(cpu / (seconds + warmupMs / 1000) * 100).toFixed(0)}%`);
+    console.log(`  [diag ${profileName}] server gc pauses (whole run incl. warm-up): ${gcText}`);
   }
   const sorted = result.latencies.sort((a, b) => a - b);
   const totalSent = result.sent + Math.floor((rate * warmupMs) / 1000);
@@ -74,7 +152,7 @@ async function load(address: string, method: "GetFeatureVectors" | "Predict", re
     achieved: result.sent / result.seconds,
     errors: result.errors,
     firstError: result.firstError,
-    cpuMicrosPerRequest: (cpu.user + cpu.system) / totalSent,
+    cpuMicrosPerRequest: (cpu * 1e6) / totalSent,
   };
 }
 
@@ -149,63 +227,94 @@ async function setUp(h: ServingHarness, withModel: boolean) {
 const entityBatch = (ids: number[]) => recordBatchMessage(ids.length, [{ name: "entity_id", type: "int64", values: ids.map(BigInt) }]);
 const pick = (n: number) => Array.from({ length: n }, () => Math.floor(Math.random() * entityCount));
 
-async function runStore(label: string, h: ServingHarness, withModel: boolean) {
-  const s = await setUp(h, withModel);
-  const address = h.server.grpcAddress;
-  const vectorRequests = (n: number) => Array.from({ length: 500 }, () => toBinary(GetFeatureVectorsRequestSchema, create(GetFeatureVectorsRequestSchema, { target: { case: "featureView", value: s.view }, entities: entityBatch(pick(n)) })));
-  const rawRead = (n: number) => () => {
-    const keys = pick(n).map((i) => ({ entity_id: BigInt(i) }));
-    return Promise.all(s.tables.map((t) => h.store.read(t, keys)));
-  };
+/** What setUp needs of the harness: the registry, the bench's own handle on the online store, the offline root. */
+type Setup = Pick<ServingHarness, "registry" | "store" | "offlineRoot">;
 
-  if (cases.has("single")) {
-    const single = await load(address, "GetFeatureVectors", vectorRequests(1), 2_000, `${label}-single`);
-    line(`${label}: GetFeatureVectors 1 entity × 50 (2 groups)`, 2_000, single, [{ name: "raw store read (2 groups)", ...(await baseline(rawRead(1))) }], "p99 ≤ 2 ms");
-  }
-  if (cases.has("batch")) {
-    const batch = await load(address, "GetFeatureVectors", vectorRequests(100), 200, `${label}-batch`);
-    line(`${label}: GetFeatureVectors 100 entities × 50`, 200, batch, [{ name: "raw store read (2 groups)", ...(await baseline(rawRead(100), 1_000)) }], "p99 ≤ 15 ms");
-  }
+async function runStore(label: string, h: Setup, storeEnv: Record<string, string>, withModel: boolean) {
+  const s = await setUp(h as ServingHarness, withModel);
+  const server = await startServer({
+    ...storeEnv,
+    FTI_REGISTRY_ADDRESS: h.registry.server.grpcAddress,
+    FTI_NATS_SUBJECT_PREFIX: h.registry.subjectPrefix.replace(/\.events$/, ""),
+    FTI_OFFLINE_ROOT: h.offlineRoot,
+    FTI_PREDICTION_LOG_FLUSH_INTERVAL_MS: "200",
+  });
+  try {
+    const vectorRequests = (n: number) => Array.from({ length: 500 }, () => toBinary(GetFeatureVectorsRequestSchema, create(GetFeatureVectorsRequestSchema, { target: { case: "featureView", value: s.view }, entities: entityBatch(pick(n)) })));
+    const rawRead = (n: number) => () => {
+      const keys = pick(n).map((i) => ({ entity_id: BigInt(i) }));
+      return Promise.all(s.tables.map((t) => h.store.read(t, keys)));
+    };
 
-  if (withModel && cases.has("predict")) {
-    const predictRequests = Array.from({ length: 500 }, () => toBinary(PredictRequestSchema, create(PredictRequestSchema, { deployment: s.deployment, entities: entityBatch(pick(1)) })));
-    const predict = await load(address, "Predict", predictRequests, 1_000, `${label}-predict`);
-    const session = await ort.InferenceSession.create(s.gbdt!, { intraOpNumThreads: 1, interOpNumThreads: 1 });
-    const input = new ort.Tensor("float32", Float32Array.from({ length: 50 }, () => Math.random() * 100), [1, 50]);
-    line(`${label}: Predict, 100-tree GBDT, 1 entity`, 1_000, predict, [
-      { name: "raw onnxruntime run", ...(await baseline(() => session.run({ features: input }))) },
-      { name: "raw store read (2 groups)", ...(await baseline(rawRead(1))) },
-    ], "p99 ≤ 3 ms");
-    await session.release();
+    if (cases.has("single")) {
+      const single = await load(server, "GetFeatureVectors", vectorRequests(1), 2_000, `${label}-single`);
+      line(`${label}: GetFeatureVectors 1 entity × 50 (2 groups)`, 2_000, single, [{ name: "raw store read (2 groups)", ...(await baseline(rawRead(1))) }], "p99 ≤ 2 ms");
+    }
+    if (cases.has("batch")) {
+      const batch = await load(server, "GetFeatureVectors", vectorRequests(100), 200, `${label}-batch`);
+      line(`${label}: GetFeatureVectors 100 entities × 50`, 200, batch, [{ name: "raw store read (2 groups)", ...(await baseline(rawRead(100), 1_000)) }], "p99 ≤ 15 ms");
+    }
+
+    if (withModel && cases.has("predict")) {
+      const predictRequests = Array.from({ length: 500 }, () => toBinary(PredictRequestSchema, create(PredictRequestSchema, { deployment: s.deployment, entities: entityBatch(pick(1)) })));
+      const predict = await load(server, "Predict", predictRequests, 1_000, `${label}-predict`);
+      const session = await ort.InferenceSession.create(s.gbdt!, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+      const input = new ort.Tensor("float32", Float32Array.from({ length: 50 }, () => Math.random() * 100), [1, 50]);
+      line(`${label}: Predict, 100-tree GBDT, 1 entity`, 1_000, predict, [
+        { name: "raw onnxruntime run", ...(await baseline(() => session.run({ features: input }))) },
+        { name: "raw store read (2 groups)", ...(await baseline(rawRead(1))) },
+      ], "p99 ≤ 3 ms");
+      await session.release();
+    }
+  } finally {
+    await stopServer(server);
+  }
+  return s.tables;
+}
+
+/** A registry and an offline root of its own for each store's run (the same project, view and deployment names in each). */
+async function withRegistry<T>(body: (registry: Awaited<ReturnType<typeof startRegistry>>, offlineRoot: string) => Promise<T>): Promise<T> {
+  const registry = await startRegistry();
+  const offlineRoot = await mkdtemp(join(tmpdir(), "fti-serving-bench-"));
+  try {
+    return await body(registry, offlineRoot);
+  } finally {
+    await registry.close();
+    await rm(offlineRoot, { recursive: true, force: true });
   }
 }
 
 async function main() {
   console.log(`online serving, open loop, ${seconds} s per run after 2 s warm-up; latency in ms from each request's scheduled send time`);
-  const pgHarness = await startServing({ overrides: { predictionLog: { flushIntervalMs: 200 } } });
-  try {
-    await runStore("postgres", pgHarness, true);
-  } finally {
-    await pgHarness.close();
-  }
+  await withRegistry(async (registry, offlineRoot) => {
+    const schema = `online_serving_bench_${randomBytes(4).toString("hex")}`;
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 8 });
+    const store = createPostgresOnlineStore({ pool, schema });
+    try {
+      await runStore("postgres", { registry, store, offlineRoot }, { FTI_ONLINE_STORE: "postgres", FTI_DATABASE_URL: databaseUrl, FTI_ONLINE_POSTGRES_SCHEMA: schema }, true);
+    } finally {
+      await store.close();
+      await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => {});
+      await pool.end();
+    }
+  });
 
   if (process.env.BENCH_POSTGRES_ONLY) return;
   const node = process.env.FTI_TEST_CASSANDRA ? undefined : await startCassandraTestServer();
-  const contactPoint = process.env.FTI_TEST_CASSANDRA ?? `${node!.host}:${node!.port}`;
-  const keyspace = `serving_bench_${randomBytes(4).toString("hex")}`;
-  const store: OnlineStore = createCassandraOnlineStore({ contactPoints: [contactPoint], localDataCenter: "datacenter1", keyspace, consistency: "ONE" });
-  const tables: OnlineTable[] = [];
-  const cassHarness = await startServing({
-    store,
-    async closeStore() {
-      for (const t of tables) await store.dropTable(t).catch(() => {});
-      await store.close();
-    },
-  });
   try {
-    await runStore("cassandra", cassHarness, false);
+    const contactPoint = process.env.FTI_TEST_CASSANDRA ?? `${node!.host}:${node!.port}`;
+    const keyspace = `serving_bench_${randomBytes(4).toString("hex")}`;
+    const cassandra: OnlineStore = createCassandraOnlineStore({ contactPoints: [contactPoint], localDataCenter: "datacenter1", keyspace, consistency: "ONE" });
+    let tables: OnlineTable[] = [];
+    try {
+      tables = await withRegistry((registry, offlineRoot) =>
+        runStore("cassandra", { registry, store: cassandra, offlineRoot }, { FTI_ONLINE_STORE: "cassandra", FTI_CASSANDRA_CONTACT_POINTS: contactPoint, FTI_CASSANDRA_LOCAL_DC: "datacenter1", FTI_CASSANDRA_KEYSPACE: keyspace, FTI_CASSANDRA_CONSISTENCY: "ONE" }, false),
+      );
+    } finally {
+      for (const t of tables) await cassandra.dropTable(t).catch(() => {});
+      await cassandra.close();
+    }
   } finally {
-    await cassHarness.close();
     await node?.stop();
   }
 }
