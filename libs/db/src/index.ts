@@ -3,6 +3,7 @@
 // helper, and a health probe. Connection failures surface as UnavailableError.
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { UnavailableError, isUnavailable } from "@fti/errors";
 import type { Logger } from "@fti/logger";
@@ -134,4 +135,28 @@ export function postgresDependency(pool: Pool) {
       await pool.query("SELECT 1");
     },
   };
+}
+
+export interface ServiceDatabaseConfig {
+  databaseUrl: string;
+  databaseSchema: string;
+  databasePoolSize: number;
+  /** Apply the migrations, then exit 0 without serving (the Helm pre-install/pre-upgrade Job). */
+  migrateOnly?: boolean;
+}
+
+/**
+ * A service process's Postgres at start: a pool on its own schema with the
+ * SQL migrations in `migrationsDir` applied (under the advisory lock). With
+ * `migrateOnly` the process exits once they are applied.
+ */
+export async function openServiceDatabase(config: ServiceDatabaseConfig, migrationsDir: URL, logger: Logger): Promise<Pool> {
+  const pool = createPool({ connectionString: config.databaseUrl, schema: config.databaseSchema, max: config.databasePoolSize, logger });
+  await migrate(pool, { schema: config.databaseSchema, migrations: await loadMigrations(fileURLToPath(migrationsDir)), logger });
+  if (config.migrateOnly) {
+    logger.info("migrations applied; exiting (FTI_MIGRATE_ONLY)");
+    await pool.end();
+    process.exit(0);
+  }
+  return pool;
 }

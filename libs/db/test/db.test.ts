@@ -2,7 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as net from "node:net";
 import { UnavailableError } from "@fti/errors";
 import { silentLogger } from "@fti/logger";
-import { createPool, migrate, withTransaction, postgresDependency, type Pool } from "../src/index.js";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { createPool, migrate, openServiceDatabase, withTransaction, postgresDependency, type Pool } from "../src/index.js";
 
 const url = process.env.FTI_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const schema = `test_db_${process.pid}_${Date.now() % 100000}`;
@@ -73,5 +77,18 @@ describe("when Postgres is unreachable", () => {
     expect(Date.now() - started).toBeLessThan(2000);
     await expect(postgresDependency(down).check()).rejects.toThrow();
     await down.end();
+  });
+});
+
+describe("openServiceDatabase", () => {
+  it("opens a pool on the service's schema with its migrations directory applied", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "fti-migrations-"));
+    writeFileSync(join(dir, "0001_things.sql"), "CREATE TABLE things (id int PRIMARY KEY)");
+    const own = `${schema}_svc`;
+    const svc = await openServiceDatabase({ databaseUrl: url, databaseSchema: own, databasePoolSize: 2 }, pathToFileURL(`${dir}/`), silentLogger);
+    await svc.query("INSERT INTO things (id) VALUES (1)");
+    expect((await pool.query(`SELECT count(*)::int AS n FROM ${own}.things`)).rows[0].n).toBe(1);
+    await svc.query(`DROP SCHEMA ${own} CASCADE`);
+    await svc.end();
   });
 });

@@ -1,10 +1,9 @@
 // The ingestion process: reads config, migrates its schema, connects to NATS,
 // the registry and both stores, listens on the gRPC and web ports, and drains
 // on SIGTERM.
-import { fileURLToPath } from "node:url";
 import { loadConfig, redact } from "@fti/config";
 import { createLogger } from "@fti/logger";
-import { createPool, loadMigrations, migrate } from "@fti/db";
+import { openServiceDatabase } from "@fti/db";
 import { connectNats, eventNames } from "@fti/events";
 import { createOfflineStore } from "@fti/offline-store";
 import { createOnlineStore } from "@fti/online-store";
@@ -17,13 +16,7 @@ const config = loadConfig(ingestionSettings);
 const logger = createLogger({ level: config.logLevel, base: { service: "ingestion" } });
 logger.info("starting", { config: redact(ingestionSettings, config) });
 
-const pool = createPool({ connectionString: config.databaseUrl, schema: config.databaseSchema, max: config.databasePoolSize, logger });
-await migrate(pool, { schema: config.databaseSchema, migrations: await loadMigrations(fileURLToPath(new URL("../migrations", import.meta.url))), logger });
-if (config.migrateOnly) {
-  logger.info("migrations applied; exiting (FTI_MIGRATE_ONLY)");
-  await pool.end();
-  process.exit(0);
-}
+const pool = await openServiceDatabase(config, new URL("../migrations", import.meta.url), logger);
 const nats = await connectNats({ url: config.natsUrl, name: "fti-ingestion", logger });
 const metadata = createMetadataCache({
   registry: createRegistryClient(config.registryAddress),

@@ -1,11 +1,10 @@
 // The monitoring process: reads config, migrates its schema, connects to
 // Postgres, NATS, the registry and the offline store, listens on the gRPC and
 // web ports, and drains on SIGTERM.
-import { fileURLToPath } from "node:url";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { loadConfig, redact } from "@fti/config";
 import { createLogger } from "@fti/logger";
-import { createPool, loadMigrations, migrate } from "@fti/db";
+import { openServiceDatabase } from "@fti/db";
 import { connectNats, ensureStream, eventNames } from "@fti/events";
 import { createOfflineStore } from "@fti/offline-store";
 import { createMetadataCache, createRegistryClient } from "@fti/registry-client";
@@ -17,13 +16,7 @@ const config = loadConfig(monitoringSettings);
 const logger = createLogger({ level: config.logLevel, base: { service: "monitoring" } });
 logger.info("starting", { config: redact(monitoringSettings, config) });
 
-const pool = createPool({ connectionString: config.databaseUrl, schema: config.databaseSchema, max: config.databasePoolSize, logger });
-await migrate(pool, { schema: config.databaseSchema, migrations: await loadMigrations(fileURLToPath(new URL("../migrations", import.meta.url))), logger });
-if (config.migrateOnly) {
-  logger.info("migrations applied; exiting (FTI_MIGRATE_ONLY)");
-  await pool.end();
-  process.exit(0);
-}
+const pool = await openServiceDatabase(config, new URL("../migrations", import.meta.url), logger);
 const nats = await connectNats({ url: config.natsUrl, name: "fti-monitoring", logger });
 const { eventStream, eventSubjectPrefix } = eventNames(config);
 // The inputs' durable consumer needs the stream; whoever starts first creates it.

@@ -1,10 +1,9 @@
 // The offline-query process: reads config, migrates its schema, connects to
 // NATS (registry events keep its metadata cache fresh), listens, and drains
 // on SIGTERM.
-import { fileURLToPath } from "node:url";
 import { loadConfig, redact } from "@fti/config";
 import { createLogger } from "@fti/logger";
-import { createPool, loadMigrations, migrate } from "@fti/db";
+import { openServiceDatabase } from "@fti/db";
 import { connectNats } from "@fti/events";
 import { createOfflineStore } from "@fti/offline-store";
 import { createMetadataCache, createRegistryClient } from "@fti/registry-client";
@@ -17,8 +16,7 @@ const config = loadConfig(offlineQuerySettings);
 const logger = createLogger({ level: config.logLevel, base: { service: "offline-query" } });
 logger.info("starting", { config: redact(offlineQuerySettings, config) });
 
-const pool = createPool({ connectionString: config.databaseUrl, schema: config.databaseSchema, max: config.databasePoolSize, logger });
-await migrate(pool, { schema: config.databaseSchema, migrations: await loadMigrations(fileURLToPath(new URL("../migrations", import.meta.url))), logger });
+const pool = await openServiceDatabase(config, new URL("../migrations", import.meta.url), logger);
 const nats = await connectNats({ url: config.natsUrl, name: "fti-offline-query", logger });
 const registry = createRegistryClient(config.registryAddress);
 const metadata = createMetadataCache({ registry, nats, eventSubjectPrefix: `${config.natsSubjectPrefix}.events`, maxAgeMs: config.metadataCacheMaxAgeMs, logger });

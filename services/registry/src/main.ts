@@ -1,9 +1,8 @@
 // The registry process: reads config, migrates its schema, connects to NATS,
 // listens on the gRPC and web ports, and drains on SIGTERM.
-import { fileURLToPath } from "node:url";
 import { loadConfig, redact } from "@fti/config";
 import { createLogger } from "@fti/logger";
-import { createPool, loadMigrations, migrate } from "@fti/db";
+import { openServiceDatabase } from "@fti/db";
 import { connectNats, eventNames } from "@fti/events";
 import { shutdownOnSignals } from "@fti/server";
 import { registrySettings } from "./config.js";
@@ -13,13 +12,7 @@ const config = loadConfig(registrySettings);
 const logger = createLogger({ level: config.logLevel, base: { service: "registry" } });
 logger.info("starting", { config: redact(registrySettings, config) });
 
-const pool = createPool({ connectionString: config.databaseUrl, schema: config.databaseSchema, max: config.databasePoolSize, logger });
-await migrate(pool, { schema: config.databaseSchema, migrations: await loadMigrations(fileURLToPath(new URL("../migrations", import.meta.url))), logger });
-if (config.migrateOnly) {
-  logger.info("migrations applied; exiting (FTI_MIGRATE_ONLY)");
-  await pool.end();
-  process.exit(0);
-}
+const pool = await openServiceDatabase(config, new URL("../migrations", import.meta.url), logger);
 const nats = await connectNats({ url: config.natsUrl, name: "fti-registry", logger });
 
 const server = await build({

@@ -1,10 +1,9 @@
 // The training-runner process: reads config, migrates its schema, connects to
 // NATS, listens on the gRPC and web ports, runs jobs, and drains on SIGTERM
 // (running jobs are then marked FAILED so they can be submitted again).
-import { fileURLToPath } from "node:url";
 import { loadConfig, redact } from "@fti/config";
 import { createLogger } from "@fti/logger";
-import { createPool, loadMigrations, migrate } from "@fti/db";
+import { openServiceDatabase } from "@fti/db";
 import { connectNats, eventNames } from "@fti/events";
 import { shutdownOnSignals } from "@fti/server";
 import { trainingRunnerSettings } from "./config.js";
@@ -14,13 +13,7 @@ const config = loadConfig(trainingRunnerSettings);
 const logger = createLogger({ level: config.logLevel, base: { service: "training-runner" } });
 logger.info("starting", { config: redact(trainingRunnerSettings, config) });
 
-const pool = createPool({ connectionString: config.databaseUrl, schema: config.databaseSchema, max: config.databasePoolSize, logger });
-await migrate(pool, { schema: config.databaseSchema, migrations: await loadMigrations(fileURLToPath(new URL("../migrations", import.meta.url))), logger });
-if (config.migrateOnly) {
-  logger.info("migrations applied; exiting (FTI_MIGRATE_ONLY)");
-  await pool.end();
-  process.exit(0);
-}
+const pool = await openServiceDatabase(config, new URL("../migrations", import.meta.url), logger);
 const nats = await connectNats({ url: config.natsUrl, name: "fti-training-runner", logger });
 const names = eventNames(config);
 
