@@ -7,7 +7,7 @@ export const offlineQuerySettings = {
   ...natsSettings,
   ...offlineStoreSettings,
   ...registryClientSettings,
-  duckdbThreads: int("FTI_DUCKDB_THREADS", "DuckDB worker threads for point-in-time joins; 0 uses every core", 0, { min: 0, max: 1024 }),
+  duckdbThreads: int("FTI_DUCKDB_THREADS", "Threads working on offline queries (DuckDB gets one more, for fetching streamed results); 0: one per core", 0, { min: 0, max: 1024 }),
   duckdbMemoryLimit: {
     ...str("FTI_DUCKDB_MEMORY_LIMIT", "DuckDB memory limit: an absolute size (e.g. 2GB, 512MB) or a share of the machine's memory (e.g. 75%); joins larger than this spill to FTI_DUCKDB_TEMP_DIRECTORY", "75%"),
     parse(raw: string) {

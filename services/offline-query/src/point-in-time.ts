@@ -7,10 +7,14 @@
 // The inequality of each ASOF join is an "ingestion order" value `__o`: the
 // event time with the commit's rank below it, so ties on event time resolve
 // to the later commit inside the join itself, without a de-duplication pass.
-// With fewer than 1000 commits that value is a TIMESTAMP_NS (event time in
-// microseconds * 1000 + rank), which DuckDB sorts fastest; otherwise a
-// HUGEINT (event time << 32 | rank). Rows of one commit sharing a key and
-// event time are duplicates within one batch; which one is read is unspecified.
+// When every commit read holds events strictly newer than every earlier
+// commit's (by the files' min/max stats) no two commits can tie, and `__o` is
+// the event time itself: the join is then the plain ASOF join over the files,
+// with no per-row arithmetic. Otherwise, with fewer than 1000 commits, `__o`
+// is a TIMESTAMP_NS (event time in microseconds * 1000 + rank), which DuckDB
+// sorts fastest; beyond that a HUGEINT (event time << 32 | rank). Rows of one
+// commit sharing a key and event time are duplicates within one batch; which
+// one is read is unspecified.
 //
 // Bitemporal reads also need the row to be committed at or before t. A row
 // becomes visible at b = max(event time, commit time). A row that, once
@@ -57,7 +61,7 @@ export interface PointInTimeSql {
 
 const fastRankLimit = 1000;
 
-type Ordering = "ns" | "huge";
+type Ordering = "event" | "ns" | "huge";
 
 /** The commit rank of each file of a scan (0 = oldest commit read), and how many commits. */
 function commitRanks(files: readonly ScanFile[]): { ranks: number[]; commits: number } {
@@ -67,8 +71,13 @@ function commitRanks(files: readonly ScanFile[]): { ranks: number[]; commits: nu
 }
 
 function ordExpression(ordering: Ordering, time: string, rank: string): string {
+  if (ordering === "event") return time;
   return ordering === "ns" ? `make_timestamp_ns(epoch_us(${time}) * 1000 + ${rank})` : `((epoch_us(${time})::HUGEINT << 32) + ${rank})`;
 }
+
+/** The `__o` type when a group has no rows, and a value below every row's. */
+const ordType: Record<Ordering, string> = { event: "TIMESTAMPTZ", ns: "TIMESTAMP_NS", huge: "HUGEINT" };
+const ordBelowAll: Record<Ordering, string> = { event: "'-infinity'::TIMESTAMPTZ", ns: "make_timestamp_ns(-9000000000000000000)", huge: "(-(1::HUGEINT << 120))" };
 
 /** A per-row value from a per-file list, indexed by DuckDB's file_index virtual column. */
 function perFile(values: readonly (number | string)[]): string {
@@ -76,14 +85,16 @@ function perFile(values: readonly (number | string)[]): string {
   return `[${values.join(", ")}][file_index::BIGINT + 1]`;
 }
 
-/**
- * For a snapshot appended in time order, each commit's time and the largest
- * `__o` of any row it or an earlier commit holds; undefined otherwise (or
- * when files lack event-time stats).
- */
-function inOrderCommits(scan: ScanPlan, eventTime: string): { committedAtMs: number; maxEventMs: number; rank: number }[] | undefined {
-  if (scan.files.length === 0) return [];
-  const byVersion = new Map<number, { committedAtMs: number; minMs: number; maxMs: number }>();
+interface CommitRange {
+  committedAtMs: number;
+  minMs: number;
+  maxMs: number;
+  rank: number;
+}
+
+/** Each commit read, oldest first, with its events' time range; undefined when a file lacks event-time stats. */
+function commitRanges(scan: ScanPlan, eventTime: string): CommitRange[] | undefined {
+  const byVersion = new Map<number, Omit<CommitRange, "rank">>();
   for (const f of scan.files) {
     const min = f.stats?.minValues[eventTime];
     const max = f.stats?.maxValues[eventTime];
@@ -91,29 +102,47 @@ function inOrderCommits(scan: ScanPlan, eventTime: string): { committedAtMs: num
     const c = byVersion.get(f.appendedInVersion) ?? { committedAtMs: f.appendedAt.getTime(), minMs: Infinity, maxMs: -Infinity };
     byVersion.set(f.appendedInVersion, { committedAtMs: c.committedAtMs, minMs: Math.min(c.minMs, min), maxMs: Math.max(c.maxMs, max) });
   }
-  const commits = [...byVersion.entries()].sort((a, b) => a[0] - b[0]).map(([, c], rank) => ({ ...c, rank }));
-  // Stats hold milliseconds (floored), so demand strict gaps: then even microsecond values keep the order.
-  for (let i = 0; i < commits.length; i++) {
-    const c = commits[i]!;
-    if (!(c.maxMs < c.committedAtMs)) return undefined;
-    if (i > 0 && !(commits[i - 1]!.maxMs < c.minMs && commits[i - 1]!.committedAtMs <= c.committedAtMs)) return undefined;
-  }
-  return commits.map((c) => ({ committedAtMs: c.committedAtMs, maxEventMs: c.maxMs, rank: c.rank }));
+  return [...byVersion.entries()].sort((a, b) => a[0] - b[0]).map(([, c], rank) => ({ ...c, rank }));
 }
 
-/** SELECT of a group's snapshot: the wanted columns plus `__o` (and `__b` when bitemporal). */
+/**
+ * Whether each commit's events are all newer than every earlier commit's, so
+ * no two commits share an event time. Stats hold milliseconds (floored), so
+ * the gaps must be strict: then even microsecond values keep the order.
+ */
+function disjointInTime(commits: readonly CommitRange[]): boolean {
+  return commits.every((c, i) => i === 0 || commits[i - 1]!.maxMs < c.minMs);
+}
+
+/**
+ * For a snapshot appended in time order (disjoint in time, and every commit
+ * made after its newest event), each commit's time and the largest `__o` of
+ * any row it or an earlier commit holds; undefined otherwise.
+ */
+function inOrderCommits(scan: ScanPlan, eventTime: string): CommitRange[] | undefined {
+  const commits = commitRanges(scan, eventTime);
+  if (!commits || !disjointInTime(commits)) return undefined;
+  const ordered = commits.every((c, i) => c.maxMs < c.committedAtMs && (i === 0 || commits[i - 1]!.committedAtMs <= c.committedAtMs));
+  return ordered ? commits : undefined;
+}
+
+/**
+ * SELECT of a group's snapshot: the wanted columns plus `__o` (and `__b` when
+ * bitemporal). With the "event" ordering `__o` is the event time column itself
+ * (see `ordOf`), not carried twice through the join's sort.
+ */
 function historySql(group: GroupRead, scan: ScanPlan, columns: readonly string[], ordering: Ordering, bitemporal: boolean): string {
   const et = quoteIdent(group.schema.eventTime);
   const wanted = columns.map(quoteIdent);
   const typeOf = (name: string) => sqlType(scan.schema.features.find((f) => f.name === name)?.type ?? group.schema.features.find((f) => f.name === name)!.type);
   if (scan.files.length === 0) {
     const nulls = columns.map((c) => `NULL::${typeOf(c)} AS ${quoteIdent(c)}`);
-    return `SELECT ${[...nulls, `NULL::${ordering === "ns" ? "TIMESTAMP_NS" : "HUGEINT"} AS __o`, ...(bitemporal ? ["NULL::TIMESTAMPTZ AS __b"] : [])].join(", ")} WHERE false`;
+    return `SELECT ${[...nulls, `NULL::${ordType[ordering]} AS __o`, ...(bitemporal ? ["NULL::TIMESTAMPTZ AS __b"] : [])].join(", ")} WHERE false`;
   }
   const { ranks } = commitRanks(scan.files);
   const source = `read_parquet(${parquetList(scan.files.map((f) => f.location))})`;
   const ord = ordExpression(ordering, et, perFile(ranks));
-  if (!bitemporal) return `SELECT ${[...wanted, `${ord} AS __o`].join(", ")} FROM ${source}`;
+  if (!bitemporal) return `SELECT ${[...wanted, ...(ordering === "event" ? [] : [`${ord} AS __o`])].join(", ")} FROM ${source}`;
   const committed = perFile(scan.files.map((f) => `make_timestamptz(${f.appendedAt.getTime() * 1000}::BIGINT)`));
   const visible = `greatest(${et}, ${committed})`;
   const keys = group.schema.primaryKey.map(quoteIdent).join(", ");
@@ -126,10 +155,26 @@ function historySql(group: GroupRead, scan: ScanPlan, columns: readonly string[]
     ANTI JOIN (${dominated}) d ON h.__fi = d.__fi AND h.__rn = d.__rn`;
 }
 
+/** The `__o` of a row of `historySql(group, …, bitemporal = false)`, qualified by `alias`. */
+function ordOf(ordering: Ordering, group: GroupRead, alias?: string): string {
+  const column = ordering === "event" ? quoteIdent(group.schema.eventTime) : "__o";
+  return alias ? `${alias}.${column}` : column;
+}
+
+/** Up to this many commits, a label's bitemporal cap is a CASE over the commit times; beyond, an ASOF join on them. */
+const capCaseLimit = 32;
+
 export function pointInTimeSql(query: PointInTimeQuery): PointInTimeSql {
   const { plan, scans, entities, bitemporal } = query;
   const scanOf = (g: GroupRead) => scans.get(g.name)!;
-  const ordering: Ordering = plan.groups.every((g) => commitRanks(scanOf(g).files).commits < fastRankLimit) ? "ns" : "huge";
+  const ordering: Ordering = plan.groups.every((g) => {
+    const commits = commitRanges(scanOf(g), g.schema.eventTime);
+    return commits !== undefined && disjointInTime(commits);
+  })
+    ? "event"
+    : plan.groups.every((g) => commitRanks(scanOf(g).files).commits < fastRankLimit)
+      ? "ns"
+      : "huge";
   const root = plan.root;
   const rootFromEntities = entities.kind === "root";
 
@@ -155,11 +200,17 @@ export function pointInTimeSql(query: PointInTimeQuery): PointInTimeSql {
     const where = [entities.startMs !== undefined ? `${et} >= ${timestampLiteral(entities.startMs)}` : "", entities.endMs !== undefined ? `${et} < ${timestampLiteral(entities.endMs)}` : ""].filter(Boolean);
     const keys = root.schema.primaryKey.map(quoteIdent).join(", ");
     // One label row per key and event time (the later commit's, as everywhere); or per key, its latest.
-    const partition = entities.latestPerEntity ? `PARTITION BY ${keys} ORDER BY __o DESC` : `PARTITION BY ${keys}, ${et} ORDER BY __o DESC`;
+    const order = ordOf(ordering, root);
+    const partition = entities.latestPerEntity ? `PARTITION BY ${keys} ORDER BY ${order} DESC` : `PARTITION BY ${keys}, ${et} ORDER BY ${order} DESC`;
     entitySql = `SELECT ${columns.map(quoteIdent).join(", ")} FROM (${historySql(root, scan, columns, ordering, false)})${where.length ? ` WHERE ${where.join(" AND ")}` : ""} QUALIFY row_number() OVER (${partition}) = 1`;
   }
   const t = `e.${quoteIdent(eventTime)}`;
-  const entityOrd = ordering === "ns" ? `make_timestamp_ns(epoch_us(${quoteIdent(eventTime)}) * 1000 + 999)` : `((epoch_us(${quoteIdent(eventTime)})::HUGEINT << 32) + 4294967295)`;
+  const entityOrd =
+    ordering === "event"
+      ? `${quoteIdent(eventTime)}::TIMESTAMPTZ`
+      : ordering === "ns"
+        ? `make_timestamp_ns(epoch_us(${quoteIdent(eventTime)}) * 1000 + 999)`
+        : `((epoch_us(${quoteIdent(eventTime)})::HUGEINT << 32) + 4294967295)`;
 
   // ---- column expressions of each group, guarded by its TTL
   const columnOf = (g: GroupRead, source: string): string => {
@@ -191,21 +242,27 @@ export function pointInTimeSql(query: PointInTimeQuery): PointInTimeSql {
       // The newest `__o` known at t: the bound of the last commit made at or before t (none: nothing is known).
       const bound = (ms: number) => {
         const micros = BigInt(ms) * 1000n + 999n;
+        if (ordering === "event") return `make_timestamptz(${micros}::BIGINT)`;
         return ordering === "ns" ? `make_timestamp_ns(${micros * 1000n + 999n})` : `((${micros}::HUGEINT << 32) + 4294967295)`;
       };
       const known = `${g.alias}_known`;
       // Below every row (not NULL: DuckDB's ASOF join treats a NULL inequality value as matching the latest row).
-      const nothingKnown = ordering === "ns" ? "make_timestamp_ns(-9000000000000000000)" : "(-(1::HUGEINT << 120))";
+      const nothingKnown = ordBelowAll[ordering];
       const cap = `__o_${g.alias}`;
-      if (commits.length) {
-        const rows = commits.map((c) => `(${timestampLiteral(c.committedAtMs)}, ${bound(c.maxEventMs)})`);
-        capJoins.push(`ASOF LEFT JOIN (SELECT * FROM (VALUES ${rows.join(", ")}) v(__committed, __bound)) ${known} ON x.${quoteIdent(eventTime)} >= ${known}.__committed`);
+      const x = `x.${quoteIdent(eventTime)}`;
+      if (commits.length === 0) caps.push(`${nothingKnown} AS ${cap}`);
+      else if (commits.length <= capCaseLimit) {
+        const whens = [...commits].reverse().map((c) => `WHEN ${x} >= ${timestampLiteral(c.committedAtMs)} THEN ${bound(c.maxMs)}`);
+        caps.push(`least(x.__o, CASE ${whens.join(" ")} ELSE ${nothingKnown} END) AS ${cap}`);
+      } else {
+        const rows = commits.map((c) => `(${timestampLiteral(c.committedAtMs)}, ${bound(c.maxMs)})`);
+        capJoins.push(`ASOF LEFT JOIN (SELECT * FROM (VALUES ${rows.join(", ")}) v(__committed, __bound)) ${known} ON ${x} >= ${known}.__committed`);
         caps.push(`CASE WHEN ${known}.__bound IS NULL THEN ${nothingKnown} ELSE least(x.__o, ${known}.__bound) END AS ${cap}`);
-      } else caps.push(`${nothingKnown} AS ${cap}`);
-      joins.push(`ASOF LEFT JOIN (${historySql(g, scanOf(g), columns, ordering, false)}) ${g.alias} ON ${[...on, `e.${cap} >= ${g.alias}.__o`].join(" AND ")}`);
+      }
+      joins.push(`ASOF LEFT JOIN (${historySql(g, scanOf(g), columns, ordering, false)}) ${g.alias} ON ${[...on, `e.${cap} >= ${ordOf(ordering, g, g.alias)}`].join(" AND ")}`);
       return;
     }
-    const condition = bitemporal ? `${t} >= ${g.alias}.__b` : `e.__o >= ${g.alias}.__o`;
+    const condition = bitemporal ? `${t} >= ${g.alias}.__b` : `e.__o >= ${ordOf(ordering, g, g.alias)}`;
     joins.push(`ASOF LEFT JOIN (${historySql(g, scanOf(g), columns, ordering, bitemporal)}) ${g.alias} ON ${[...on, condition].join(" AND ")}`);
   };
   if (!rootFromEntities) {

@@ -3,14 +3,19 @@
 // running at once. A query is tied to its caller's AbortSignal: cancelling the
 // call interrupts DuckDB mid-query.
 import { mkdirSync } from "node:fs";
-import { tmpdir, totalmem } from "node:os";
+import { availableParallelism, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { CancelledError } from "@fti/errors";
 import { quoteString } from "./sql.js";
 
 export interface QueryEngineOptions {
-  /** 0: every core. */
+  /**
+   * Threads working on queries; 0: one per core. DuckDB counts the thread that
+   * fetches results among its threads, and for a streamed result that thread
+   * mostly waits on the consumer (encoding, sending), so the engine gives
+   * DuckDB one thread more than this.
+   */
   threads?: number;
   /** e.g. "2GB" or "75%". */
   memoryLimit?: string;
@@ -29,6 +34,8 @@ export function absoluteMemoryLimit(limit: string, memoryBytes = totalmem()): st
   if (!share) return limit;
   return `${Math.max(64, Math.floor((memoryBytes * Number(share[1])) / 100 / 2 ** 20))}MB`;
 }
+
+const streamingBufferSize = "64MB";
 
 export interface QueryEngine {
   readonly instance: DuckDBInstance;
@@ -61,7 +68,7 @@ export async function createQueryEngine(options: QueryEngineOptions = {}): Promi
   const tempDirectory = options.tempDirectory || join(tmpdir(), `fti-offline-query-${process.pid}`);
   mkdirSync(tempDirectory, { recursive: true });
   const instance = await DuckDBInstance.create(":memory:", {
-    ...(options.threads ? { threads: String(options.threads) } : {}),
+    threads: String((options.threads || availableParallelism()) + 1),
     memory_limit: absoluteMemoryLimit(options.memoryLimit ?? "75%"),
     temp_directory: tempDirectory,
     // Row order of a join result carries no meaning; not keeping it lets DuckDB stream and spill freely.
@@ -77,6 +84,9 @@ export async function createQueryEngine(options: QueryEngineOptions = {}): Promi
       connection = await instance.connect();
       // Timestamps are UTC everywhere; TIMESTAMPTZ arithmetic must not use the host's zone.
       await connection.run("SET TimeZone = 'UTC'");
+      // A streamed result may run this far ahead of its consumer (DuckDB's default, ~1 MB, is two
+      // chunks of a wide result: the join then stalls whenever the consumer encodes or sends).
+      await connection.run(`SET streaming_buffer_size = '${streamingBufferSize}'`);
     } catch (err) {
       slots.release();
       throw err;

@@ -14,6 +14,8 @@ import { rangeOf } from "./time-range.js";
 
 export interface SplitPlan {
   names: string[];
+  /** Every row goes to one split (no split spec, or a random split into one): no per-row assignment needed. */
+  whole?: string;
   /** SQL giving each row's split name, or NULL for rows in no split (time splits). */
   expression(keys: readonly Column[], eventTime: string): string;
 }
@@ -42,6 +44,7 @@ export function splitPlan(spec: SplitSpec | undefined, field = "training_dataset
     if (v.length) throw new InvalidArgumentError(v);
     return {
       names: fractions.map((f) => f.name),
+      ...(fractions.length === 1 ? { whole: fractions[0]!.name } : {}),
       expression(keys, eventTime) {
         const parts = [quoteString(String(seed)), ...keys.map((k) => (k.type === "timestamp" ? `epoch_us(${quoteIdent(k.name)})::VARCHAR` : `${quoteIdent(k.name)}::VARCHAR`)), `epoch_us(${quoteIdent(eventTime)})::VARCHAR`];
         const fraction = `(('0x' || md5(concat_ws('|', ${parts.join(", ")}))[1:13])::BIGINT / 4503599627370496.0)`;
@@ -86,6 +89,6 @@ export function splitPlan(spec: SplitSpec | undefined, field = "training_dataset
       },
     };
   }
-  return { names: ["train"], expression: () => quoteString("train") };
+  return { names: ["train"], whole: "train", expression: () => quoteString("train") };
 }
 

@@ -87,7 +87,10 @@ export async function buildTrainingDataset(
       if (percent >= 0) void report({ percent: Math.min(80, percent * 0.8) }).catch(() => {});
     }, 1_000);
     try {
-      if (plan.onDemand.columns.length === 0) {
+      if (plan.onDemand.columns.length === 0 && split.whole !== undefined) {
+        // One split takes every row: the join goes straight into its directory, with no partitioning pass.
+        await copyWhole(connection, `SELECT ${columns.map((c) => quoteIdent(c.name)).join(", ")} FROM (${query.sql})`, directory, split.whole);
+      } else if (plan.onDemand.columns.length === 0) {
         await copySplits(connection, `SELECT ${[...columns.map((c) => quoteIdent(c.name)), splitColumn].join(", ")} FROM (${withSplit})`, directory);
       } else {
         // On-demand features are computed by @fti/transforms in JS (the code online serving runs),
@@ -135,6 +138,12 @@ export async function buildTrainingDataset(
 
 async function copySplits(connection: DuckDBConnection, sql: string, directory: string): Promise<void> {
   await connection.run(`COPY (${sql}) TO ${quoteString(directory)} (FORMAT parquet, PARTITION_BY (${splitColumn}), FILENAME_PATTERN 'part-{uuid}')`);
+}
+
+async function copyWhole(connection: DuckDBConnection, sql: string, directory: string, split: string): Promise<void> {
+  const dir = join(directory, `${splitColumn}=${split}`);
+  await mkdir(dir, { recursive: true });
+  await connection.run(`COPY (${sql}) TO ${quoteString(join(dir, `part-${randomUUID()}.parquet`))} (FORMAT parquet)`);
 }
 
 async function splitFiles(directory: string, split: string): Promise<string[]> {

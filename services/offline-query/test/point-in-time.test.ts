@@ -249,7 +249,7 @@ describe("GetHistoricalFeatures against a brute-force reference", () => {
   });
 });
 
-describe("bitemporal reads of tables appended in time order (the capped plan)", () => {
+describe("tables appended in time order (no ties across commits: the event-time plan, bitemporal reads capped)", () => {
   const ordered = { users: { ...users, id: "ordered_users", features: [{ name: "age", type: ScalarType.DOUBLE }] }, profiles: { ...profiles, id: "ordered_profiles", ttlSeconds: 1 } };
   const names = { users: "", profiles: "" };
   let orderedView = "";
@@ -295,5 +295,34 @@ describe("bitemporal reads of tables appended in time order (the capped plan)", 
     const plain = entities.map((e) => latest(names.users, ordered.users, e.user_id, e.ts, { bitemporal: false })?.age ?? null);
     expect(want.map((r) => r.age)).not.toEqual(plain);
     expect(want.filter((r) => r.age !== null).length).toBeGreaterThan(50);
+
+    // The same labels without the bitemporal option: the plain point-in-time join.
+    const plainResponses = await h.stream(rpc.getHistoricalFeatures, { featureView: orderedView, entities: { case: "entityRows", value: batch }, options: { batchSize: 64 } });
+    const gotPlain = byRowId(rowsOf(plainResponses.map((r) => r.batch)));
+    expect(gotPlain.map((r) => r.age)).toEqual(plain);
+    expect(gotPlain.map((r) => r.p_score)).toEqual(entities.map((e) => latest(names.profiles, ordered.profiles, e.user_id, e.ts, { bitemporal: false })?.score ?? null));
+  });
+
+  it("takes label rows from the root group over a time range, and each entity's latest row", async () => {
+    const rows = history.get(names.users)!;
+    const start = Math.min(...rows.map((r) => r.ts)) + 1500;
+    const end = start + 4500;
+    const range = { startTime: { seconds: BigInt(Math.floor(start / 1000)), nanos: (start % 1000) * 1e6 }, endTime: { seconds: BigInt(Math.floor(end / 1000)), nanos: (end % 1000) * 1e6 } };
+    const responses = await h.stream(rpc.getHistoricalFeatures, { featureView: orderedView, entities: { case: "rootEventTimeRange", value: range } });
+    const order = (a: Row, b: Row) => Number(a.user_id) - Number(b.user_id) || (a.ts as Date).getTime() - (b.ts as Date).getTime();
+    const got = rowsOf(responses.map((r) => r.batch)).sort(order);
+    const inRange = rows.filter((r) => r.ts >= start && r.ts < end);
+    const want = inRange
+      .map((r) => ({ user_id: r.key, ts: new Date(r.ts), age: (r.values.age as number | null) ?? null, p_score: (latest(names.profiles, ordered.profiles, r.key, r.ts, { bitemporal: false })?.score as number | null | undefined) ?? null }))
+      .sort(order);
+    expect(inRange.length).toBeGreaterThan(20);
+    expect(got).toEqual(want);
+
+    // GetBatchData's latest_per_entity: of those rows, each entity's newest.
+    const latestResponses = await h.stream(rpc.getBatchData, { featureView: orderedView, entities: { case: "eventTimeRange", value: range }, latestPerEntity: true });
+    const gotLatest = rowsOf(latestResponses.map((r) => r.batch)).sort(order);
+    const newest = new Map<bigint, Row>();
+    for (const r of want) if (!newest.has(r.user_id) || (newest.get(r.user_id)!.ts as Date) < (r.ts as Date)) newest.set(r.user_id, r);
+    expect(gotLatest.map((r) => ({ user_id: r.user_id, ts: r.ts, age: r.age, p_score: r.p_score }))).toEqual([...newest.values()].sort(order));
   });
 });

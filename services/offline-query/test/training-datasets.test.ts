@@ -116,7 +116,22 @@ describe("CreateTrainingDataset and ReadTrainingDataset", () => {
     expect(amount.nullCount).toBe(0n);
     expect(amount.min).toBe(Math.min(...amounts));
     expect(amount.max).toBe(Math.max(...amounts));
-    expect(amount.mean).toBeCloseTo(amounts.reduce((a, b) => a + b, 0) / amounts.length, 9);
+    const mean = amounts.reduce((a, b) => a + b, 0) / amounts.length;
+    expect(amount.mean).toBeCloseTo(mean, 9);
+    expect(amount.stddev).toBeCloseTo(Math.sqrt(amounts.reduce((a, b) => a + (b - mean) ** 2, 0) / amounts.length), 6);
+    // Quantiles come from a sample; each lies within a few ranks of the exact one.
+    const sorted = [...amounts].sort((a, b) => a - b);
+    expect(amount.quantiles.map((q) => q.quantile)).toEqual([0.01, 0.25, 0.5, 0.75, 0.99]);
+    for (const q of amount.quantiles) {
+      expect(q.value).toBeGreaterThanOrEqual(sorted[Math.max(0, Math.floor(q.quantile * sorted.length) - 10)]!);
+      expect(q.value).toBeLessThanOrEqual(sorted[Math.min(sorted.length - 1, Math.ceil(q.quantile * sorted.length) + 10)]!);
+    }
+    // Distinct counts are sketched for keys and categories, not for continuous values.
+    const accounts = new Set(rows.map((r) => r.account_id)).size;
+    const account = train.statistics.find((s) => s.feature === "account_id")!;
+    expect(Number(account.approxDistinct)).toBeGreaterThan(accounts * 0.8);
+    expect(Number(account.approxDistinct)).toBeLessThan(accounts * 1.25);
+    expect(amount.approxDistinct).toBe(0n);
     const balance = train.statistics.find((s) => s.feature === "acct_balance")!;
     expect(Number(balance.nullCount)).toBe(rows.filter((r) => r.acct_balance === null).length);
   });
