@@ -36,7 +36,8 @@ demo: setup up ## set up, start every service, run the fraud example end to end,
 	@echo "The services are still running: 'make status' checks them, 'make down' stops them."
 	@echo "Run the example again with 'node examples/fraud/dist/main.js' (FRAUD_SIZE=small|default|large; a fresh project each run)."
 
-bench: setup ## run every benchmark (each prints its baseline beside it; several minutes)
+bench: ## run every benchmark (each prints its baseline beside it; several minutes)
+	@FTI_BENCH=1 bash scripts/setup.sh
 	npx tsc -b bench
 	node bench/dist/rpc/main.js
 	@for b in record-batch registry online-store offline-store ingestion offline-query serving training monitoring transforms; do \

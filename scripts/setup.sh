@@ -15,6 +15,11 @@ need=()
 /usr/bin/python3 -c "import sklearn" 2>/dev/null || need+=(python3-sklearn)
 /usr/bin/python3 -c "import pandas" 2>/dev/null || need+=(python3-pandas)   # bench/offline-query's baseline
 command -v h2load >/dev/null || need+=(nghttp2-client)
+# bench/serving's load generator (Go); only for `make bench` (FTI_BENCH=1), not the tests.
+if [ "${FTI_BENCH:-}" = 1 ]; then
+  command -v go >/dev/null || need+=(golang-go)
+  [ -d /usr/share/gocode/src/google.golang.org/grpc ] || need+=(golang-google-grpc-dev)
+fi
 command -v java >/dev/null || need+=(openjdk-17-jre-headless)
 command -v pg_isready >/dev/null || need+=(postgresql)
 [ -x /usr/sbin/nats-server ] || command -v nats-server >/dev/null || need+=(nats-server)

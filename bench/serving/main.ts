@@ -5,13 +5,16 @@
 // (services/online-serving/dist/main.js — run `npx tsc -b` first), configured
 // through its environment to the registry, NATS subjects, online store schema
 // and offline root that this process sets up; its CPU per request is read from
-// /proc/<pid>/stat. The load generator (bench/serving/load-client.mjs) is
-// another child process; the raw baselines run in this one. Postgres (FTI_TEST_DATABASE_URL or
+// /proc/<pid>/stat. The load comes from a Go process (bench/serving/loadgen,
+// built on first use: Debian golang-go + golang-google-grpc-dev); the raw
+// baselines run in this one. Postgres (FTI_TEST_DATABASE_URL or
 // 127.0.0.1:5432), NATS (127.0.0.1:4222) and Cassandra (FTI_TEST_CASSANDRA, or
 // a 2.1 test node started here). Targets: 1 entity × 50 features from 2 groups
 // at 2k rps p99 ≤ 2 ms (Postgres); 100 entities per call p99 ≤ 15 ms; Predict
 // with a 100-tree GBDT at 1k rps p99 ≤ 3 ms. BENCH_SECONDS sets each run's length.
-import { execSync, fork, spawn, type ChildProcess } from "node:child_process";
+// Beside the single-entity and Predict figures: the floor, a bare grpc-js echo
+// server under the same load generator at the same rate.
+import { execSync, spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync, readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -27,10 +30,12 @@ import { treeEnsembleModel, type Tree, type TreeNode } from "@fti/onnx";
 import { ScalarType } from "@fti/proto/fti/common/v1/types_pb";
 import { TensorDataType } from "@fti/proto/fti/registry/v1/model_pb";
 import { GetFeatureVectorsRequestSchema, OnlineServingService, PredictRequestSchema } from "@fti/proto/fti/serving/v1/serving_pb";
+import { EchoRequestSchema, EchoService } from "@fti/proto/fti/testing/v1/echo_pb";
 import { recordBatchMessage } from "@fti/record-batch";
 import type { Row } from "@fti/schema";
 import { startCassandraTestServer } from "@fti/testkit/cassandra";
 import { startRegistry } from "../../services/registry/test/harness.js";
+import { openLoop } from "./loadgen.js";
 import { createGroup, createProject, createReadyDataset, createView, databaseUrl, registerModel, rpc, type ServingHarness } from "../../services/online-serving/test/harness.js";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 8);
@@ -58,16 +63,20 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-interface Server { child: ChildProcess; address: string; gcPauses: { kind: string; ms: number }[] }
+interface Server { child: ChildProcess; address: string; webPort: number; gcPauses: { kind: string; ms: number }[] }
 
 /** online-serving as its own compiled process, configured as production is: through its environment. */
 async function startServer(env: Record<string, string>): Promise<Server> {
   const grpcPort = await freePort();
+  const webPort = await freePort();
   // BENCH_SERVER_NODE_ARGS: extra node flags for the server process (e.g. GC settings), space-separated.
   const nodeArgs = [...(process.env.BENCH_SERVER_NODE_ARGS?.split(" ").filter(Boolean) ?? []), ...(diag ? ["--trace-gc"] : []), ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [])];
-  const child = spawn(process.execPath, [...nodeArgs, join(root, "services/online-serving/dist/main.js")], {
+  // BENCH_SERVER_CPUS=1 pins the server to that CPU list (taskset), e.g. one core of its own.
+  const pin = process.env.BENCH_SERVER_CPUS ? ["taskset", "-c", process.env.BENCH_SERVER_CPUS] : [];
+  const [command, ...commandArgs] = [...pin, process.execPath, ...nodeArgs, join(root, "services/online-serving/dist/main.js")];
+  const child = spawn(command!, commandArgs, {
     cwd: root,
-    env: { ...process.env, FTI_HOST: "127.0.0.1", FTI_GRPC_PORT: String(grpcPort), FTI_WEB_PORT: String(await freePort()), FTI_LOG_LEVEL: "info", ...env },
+    env: { ...process.env, FTI_HOST: "127.0.0.1", FTI_GRPC_PORT: String(grpcPort), FTI_WEB_PORT: String(webPort), FTI_LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "inherit"],
   });
   // Never leave the server behind (this process killed, a pipe closed under it).
@@ -100,7 +109,7 @@ async function startServer(env: Record<string, string>): Promise<Server> {
     });
     child.once("exit", (code) => reject(new Error(`online-serving exited with ${code}`)));
   });
-  return { child, address: `127.0.0.1:${grpcPort}`, gcPauses };
+  return { child, address: `127.0.0.1:${grpcPort}`, webPort, gcPauses };
 }
 
 async function stopServer(server: Server) {
@@ -117,43 +126,60 @@ function percentile(sorted: number[], p: number): number {
 }
 const ms = (x: number) => x.toFixed(3).padStart(7);
 
-/** Open-loop load from the child process; returns latency percentiles and this process's CPU per request. */
+/** Open-loop load from the Go load generator; latency percentiles, and the server's CPU per request. */
 async function load(server: Server, method: "GetFeatureVectors" | "Predict", requests: Uint8Array[], targetRate: number, profileName: string) {
   const rate = Math.max(1, Math.round(targetRate * rateScale));
-  // BENCH_CLIENT_NODE_ARGS: node flags for the load generator (space-separated).
-  const child = fork(fileURLToPath(new URL("./load-client.mjs", import.meta.url)), { cwd: root, execArgv: process.env.BENCH_CLIENT_NODE_ARGS?.split(" ").filter(Boolean) ?? [] });
+  const warmupSeconds = 2;
   const cpuBefore = cpuSeconds(server.child.pid!);
-  const warmupMs = 2_000;
   server.gcPauses.length = 0;
   const pgTicks = () => { let t = 0; for (const pid of execSync("pgrep -x postgres || true").toString().split(/\s+/).filter(Boolean)) { try { const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" "); t += Number(f[11]) + Number(f[12]); } catch {} } return t; };
   // Postgres's CPU (BENCH_DIAG): every postgres process on the machine, read from /proc.
   const pg0 = diag ? pgTicks() : 0;
-  const result = await new Promise<{ diag?: string; latencies: number[]; errors: number; firstError?: string; sent: number; seconds: number }>((resolve, reject) => {
-    child.once("message", (m) => resolve(m as never));
-    child.once("error", reject);
-    child.send({ address: server.address, path: `/${OnlineServingService.typeName}/${method}`, requests: requests.map((r) => Buffer.from(r).toString("base64")), rate, durationMs: seconds * 1_000, warmupMs });
-  });
+  const result = await openLoop({ address: server.address, method: `/${OnlineServingService.typeName}/${method}`, bodies: requests, rate, seconds, warmupSeconds });
   const cpu = cpuSeconds(server.child.pid!) - cpuBefore;
   const pgCpu = diag ? (pgTicks() - pg0) / 100 : 0;
-  child.kill();
   if (diag) {
     const byKind = new Map<string, number[]>();
     for (const g of server.gcPauses) byKind.set(g.kind, [...(byKind.get(g.kind) ?? []), g.ms]);
     const gcText = [...byKind].map(([k, xs]) => `${k}: n=${xs.length} total=${xs.reduce((a, b) => a + b, 0).toFixed(1)}ms max=${Math.max(...xs).toFixed(1)}ms >5ms=${xs.filter((x) => x > 5).length}`).join("; ");
-    console.log(`  [diag ${profileName}] client: ${result.diag}; postgres cpu ${(pgCpu / (seconds + warmupMs / 1000) * 100).toFixed(0)}% of a core; server cpu ${(cpu / (seconds + warmupMs / 1000) * 100).toFixed(0)}%`);
+    console.log(`  [diag ${profileName}] postgres cpu ${(pgCpu / (seconds + warmupSeconds) * 100).toFixed(0)}% of a core; server cpu ${(cpu / (seconds + warmupSeconds) * 100).toFixed(0)}%; load generator sent late p99 ${result.lateP99} ms, max latency ${result.max} ms`);
     console.log(`  [diag ${profileName}] server gc pauses (whole run incl. warm-up): ${gcText}`);
   }
-  const sorted = result.latencies.sort((a, b) => a - b);
-  const totalSent = result.sent + Math.floor((rate * warmupMs) / 1000);
+  const totalSent = result.sent + Math.round(rate * warmupSeconds);
   return {
-    p50: percentile(sorted, 50),
-    p99: percentile(sorted, 99),
-    p999: percentile(sorted, 99.9),
+    p50: result.p50,
+    p99: result.p99,
+    p999: result.p999,
     achieved: result.sent / result.seconds,
     errors: result.errors,
     firstError: result.firstError,
     cpuMicrosPerRequest: (cpu * 1e6) / totalSent,
   };
+}
+
+/**
+ * The floor of this machine and load generator: a bare grpc-js server
+ * answering a tiny Echo (bench/rpc's baseline server, its own process) under
+ * the same open-loop load at the same rate. No service can be faster than it.
+ */
+async function echoFloor(rate: number) {
+  const child = spawn(process.execPath, [...process.execArgv, join(root, "bench/rpc/servers.ts"), "bare"], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      let out = "";
+      child.stdout!.on("data", (d) => {
+        out += d;
+        const m = out.match(/ready (\d+)/);
+        if (m) resolve(Number(m[1]));
+      });
+      child.once("exit", (code) => reject(new Error(`echo server exited with ${code}`)));
+    });
+    const body = toBinary(EchoRequestSchema, create(EchoRequestSchema, { message: "hello" }));
+    const r = await openLoop({ address: `127.0.0.1:${port}`, method: `/${EchoService.typeName}/Echo`, bodies: [body], rate: Math.max(1, Math.round(rate * rateScale)), seconds, warmupSeconds: 2 });
+    return { name: "bare grpc-js echo, same load", p50: r.p50, p99: r.p99 };
+  } finally {
+    child.kill("SIGINT");
+  }
 }
 
 /** Closed-loop latency of an in-process call (the baselines). */
@@ -248,7 +274,7 @@ async function runStore(label: string, h: Setup, storeEnv: Record<string, string
 
     if (cases.has("single")) {
       const single = await load(server, "GetFeatureVectors", vectorRequests(1), 2_000, `${label}-single`);
-      line(`${label}: GetFeatureVectors 1 entity × 50 (2 groups)`, 2_000, single, [{ name: "raw store read (2 groups)", ...(await baseline(rawRead(1))) }], "p99 ≤ 2 ms");
+      line(`${label}: GetFeatureVectors 1 entity × 50 (2 groups)`, 2_000, single, [await echoFloor(2_000), { name: "raw store read (2 groups)", ...(await baseline(rawRead(1))) }], "p99 ≤ 2 ms");
     }
     if (cases.has("batch")) {
       const batch = await load(server, "GetFeatureVectors", vectorRequests(100), 200, `${label}-batch`);
@@ -261,6 +287,7 @@ async function runStore(label: string, h: Setup, storeEnv: Record<string, string
       const session = await ort.InferenceSession.create(s.gbdt!, { intraOpNumThreads: 1, interOpNumThreads: 1 });
       const input = new ort.Tensor("float32", Float32Array.from({ length: 50 }, () => Math.random() * 100), [1, 50]);
       line(`${label}: Predict, 100-tree GBDT, 1 entity`, 1_000, predict, [
+        await echoFloor(1_000),
         { name: "raw onnxruntime run", ...(await baseline(() => session.run({ features: input }))) },
         { name: "raw store read (2 groups)", ...(await baseline(rawRead(1))) },
       ], "p99 ≤ 3 ms");
@@ -285,7 +312,7 @@ async function withRegistry<T>(body: (registry: Awaited<ReturnType<typeof startR
 }
 
 async function main() {
-  console.log(`online serving, open loop, ${seconds} s per run after 2 s warm-up; latency in ms from each request's scheduled send time`);
+  console.log(`online serving, open loop, ${seconds} s per run after 2 s warm-up; latency in ms from each call's send to the end of its response (Go load generator)`);
   await withRegistry(async (registry, offlineRoot) => {
     const schema = `online_serving_bench_${randomBytes(4).toString("hex")}`;
     const pool = new pg.Pool({ connectionString: databaseUrl, max: 8 });

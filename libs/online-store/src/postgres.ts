@@ -22,21 +22,29 @@ import {
   type ReadOptions,
   type StoredEntity,
 } from "./online-store.js";
+import { fieldDecoder, PreparedReads, selectColumn, type FieldDecoder } from "./postgres-read.js";
 
 /** What a read of one (table, selection) needs, worked out once. */
 interface ReadPlan {
-  /** A prepared statement (named by a hash of its text and column types), read with rows as arrays. */
-  statement: { name: string; text: string; rowMode: "array" };
+  /** A prepared statement (named by a hash of its text and column types). */
+  statement: { name: string; text: string };
+  /** A decoder per result column. */
+  decoders: FieldDecoder[];
   table: OnlineTable;
   /** Result column positions. */
   features: { name: string; type: FeatureType; at: number }[];
   keys: { name: string; type: FeatureType; at: number }[];
   eventTimeAt: number;
   nulls: Row;
-  /** Reads of this plan waiting to go out together, and queries of it in flight. */
+  /** Reads of this plan waiting to go out. */
   waiting: PendingRead[];
-  inFlight: number;
-  flushScheduled: boolean;
+}
+
+/** A plan's reads in one round trip. */
+interface ReadPart {
+  plan: ReadPlan;
+  reads: PendingRead[];
+  keys: readonly Row[];
 }
 
 /** One caller's keys in a coalesced read. */
@@ -47,16 +55,17 @@ interface PendingRead {
 }
 
 /**
- * Concurrent reads of one (table, selection) share a query: reads arriving in
- * the same event-loop turn go out as one, and while `maxReadsInFlight` queries
- * of the plan are running, newer reads wait and go out together when one
- * returns. At low load nothing waits; under load the per-query cost (a round
- * trip, a parse of the row description, two syscalls) is paid once per batch
- * instead of once per entity read, which is what keeps a small machine from
- * falling behind.
+ * Concurrent reads share a round trip: reads arriving in the same event-loop
+ * turn go out as one (one statement per (table, selection), its keys merged;
+ * every statement in one write, see postgres-read.ts), and while
+ * `maxReadsInFlight` round trips are running, newer reads wait and go out
+ * together when one returns. At low load nothing waits; under load the cost
+ * of a round trip (two syscalls, a context switch to the backend and back) is
+ * paid once per batch instead of once per entity read, which is what keeps a
+ * small machine from falling behind.
  */
 const maxReadsInFlight = 4;
-/** Keys per coalesced query at most; one larger read still goes out whole. */
+/** Most keys of one statement in a round trip. */
 const maxCoalescedKeys = 1_000;
 
 export interface PostgresOnlineStoreOptions {
@@ -126,10 +135,15 @@ export function createPostgresOnlineStore(options: PostgresOnlineStoreOptions): 
     try {
       return await client.query<R>(text as string, values);
     } catch (err) {
-      if (isUnavailable(err)) throw new UnavailableError("the Postgres online store is unavailable", { cause: err });
-      if (table && (err as { code?: unknown }).code === "42P01") throw new NotFoundError("online table", describeTable(table));
-      throw err;
+      throw storeError(err, table);
     }
+  }
+
+  /** A driver error as the store reports it. */
+  function storeError(err: unknown, table: Omit<OnlineTable, "schema"> | undefined): unknown {
+    if (isUnavailable(err)) return new UnavailableError("the Postgres online store is unavailable", { cause: err });
+    if (table && (err as { code?: unknown }).code === "42P01") return new NotFoundError("online table", describeTable(table));
+    return err;
   }
 
   async function transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -264,22 +278,21 @@ export function createPostgresOnlineStore(options: PostgresOnlineStoreOptions): 
       // type when a feature is added (ALTER TABLE ADD COLUMN).
       const names = [...new Set([...schema.primaryKey, schema.eventTime, ...features])];
       const at = (name: string) => names.indexOf(name);
-      const text = `SELECT ${names.map((c) => `t.${q(c)}`).join(", ")} FROM ${qualified(table)} t WHERE ${keyFilter(schema, []).where}`;
+      const text = `SELECT ${names.map((c) => selectColumn(`t.${q(c)}`, featureType(schema, c))).join(", ")} FROM ${qualified(table)} t WHERE ${keyFilter(schema, []).where}`;
       // Prepared once per connection: later reads skip Postgres' parse and plan.
       // The column types are in the name too, so a table dropped and recreated
       // with other types never meets a statement prepared for the old ones.
       const typesOf = names.map((n) => typeName(featureType(schema, n))).join(",");
       const statementName = `fti_online_${createHash("sha1").update(`${text}\u0000${typesOf}`).digest("hex").slice(0, 24)}`;
       plan = {
-        statement: { name: statementName, text, rowMode: "array" },
+        statement: { name: statementName, text },
+        decoders: names.map((n) => fieldDecoder(featureType(schema, n))),
         table,
         features: features.map((name) => ({ name, type: featureType(schema, name), at: at(name) })),
         keys: schema.primaryKey.map((name) => ({ name, type: featureType(schema, name), at: at(name) })),
         eventTimeAt: at(schema.eventTime),
         nulls: nullValues(features),
         waiting: [],
-        inFlight: 0,
-        flushScheduled: false,
       };
       if (plans.size >= 1_000) plans.clear(); // bound memory under ever-new selections
       plans.set(key, plan);
@@ -295,48 +308,76 @@ export function createPostgresOnlineStore(options: PostgresOnlineStoreOptions): 
     if (keys.length === 0) return [];
     const stored = await new Promise<Map<string, StoredEntity>>((resolve, reject) => {
       plan.waiting.push({ keys, resolve, reject });
-      scheduleFlush(plan);
+      waitingPlans.add(plan);
+      scheduleFlush();
     });
     return keys.map((key) => entityResult(schema, stored.get(entityKey(schema, key)), plan.nulls, now));
   }
 
-  function scheduleFlush(plan: ReadPlan) {
-    if (plan.flushScheduled || plan.inFlight >= maxReadsInFlight) return;
-    plan.flushScheduled = true;
+  // Plans with reads waiting, and round trips in flight.
+  const waitingPlans = new Set<ReadPlan>();
+  let flushScheduled = false;
+  let readsInFlight = 0;
+
+  function scheduleFlush() {
+    if (flushScheduled || readsInFlight >= maxReadsInFlight) return;
+    flushScheduled = true;
     // setImmediate, not a microtask: it runs after every request decoded in
     // this I/O phase has queued its keys.
-    setImmediate(flush, plan);
+    setImmediate(flush);
   }
 
-  function flush(plan: ReadPlan) {
-    plan.flushScheduled = false;
-    while (plan.waiting.length && plan.inFlight < maxReadsInFlight) {
-      let count = 0;
-      let taken = 0;
-      while (taken < plan.waiting.length && (taken === 0 || count + plan.waiting[taken]!.keys.length <= maxCoalescedKeys)) count += plan.waiting[taken++]!.keys.length;
-      const batch = plan.waiting.splice(0, taken);
-      plan.inFlight++;
-      void readStored(plan, batch.length === 1 ? batch[0]!.keys : batch.flatMap((b) => b.keys)).then(
-        (stored) => {
-          for (const b of batch) b.resolve(stored);
-        },
-        (err) => {
-          for (const b of batch) b.reject(err);
-        },
-      ).finally(() => {
-        plan.inFlight--;
-        if (plan.waiting.length) scheduleFlush(plan);
+  function flush() {
+    flushScheduled = false;
+    while (waitingPlans.size && readsInFlight < maxReadsInFlight) {
+      const parts: ReadPart[] = [];
+      for (const plan of waitingPlans) {
+        let count = 0;
+        let taken = 0;
+        while (taken < plan.waiting.length && (taken === 0 || count + plan.waiting[taken]!.keys.length <= maxCoalescedKeys)) count += plan.waiting[taken++]!.keys.length;
+        const reads = plan.waiting.splice(0, taken);
+        if (plan.waiting.length === 0) waitingPlans.delete(plan);
+        parts.push({ plan, reads, keys: reads.length === 1 ? reads[0]!.keys : reads.flatMap((r) => r.keys) });
+      }
+      readsInFlight++;
+      void readParts(parts).finally(() => {
+        readsInFlight--;
+        if (waitingPlans.size) scheduleFlush();
       });
     }
   }
 
-  /** One query for `keys`: the stored entities found, by entity key. */
-  async function readStored(plan: ReadPlan, keys: readonly Row[]): Promise<Map<string, StoredEntity>> {
-    const { table } = plan;
-    const { schema } = table;
-    const result = await query<unknown[]>(plan.statement, keyFilter(schema, keys).values, { table });
+  /** One round trip for `parts`; each part's reads get its stored entities, or its error. */
+  async function readParts(parts: ReadPart[]): Promise<void> {
+    let results: unknown[][][];
+    try {
+      results = await (pool.query(new PreparedReads(parts.map((p) => ({ statement: p.plan.statement, values: keyFilter(p.plan.table.schema, p.keys).values, decoders: p.plan.decoders }))) as never) as unknown as Promise<unknown[][][]>);
+    } catch (err) {
+      // A failed statement stops the whole round trip (a table dropped meanwhile, say): each part again alone, so only its own reads fail.
+      if (parts.length > 1) {
+        await Promise.all(parts.map((p) => readParts([p])));
+        return;
+      }
+      for (const r of parts[0]!.reads) r.reject(storeError(err, parts[0]!.plan.table));
+      return;
+    }
+    parts.forEach((part, i) => {
+      let stored: Map<string, StoredEntity>;
+      try {
+        stored = storedEntities(part.plan, results[i]!);
+      } catch (err) {
+        for (const r of part.reads) r.reject(err);
+        return;
+      }
+      for (const r of part.reads) r.resolve(stored);
+    });
+  }
+
+  /** A statement's rows as stored entities, by entity key. */
+  function storedEntities(plan: ReadPlan, rows: unknown[][]): Map<string, StoredEntity> {
+    const { schema } = plan.table;
     const stored = new Map<string, StoredEntity>();
-    for (const raw of result.rows) {
+    for (const raw of rows) {
       const values: Row = {};
       for (const f of plan.features) values[f.name] = fromPg(f.type, raw[f.at]);
       const key: Row = {};

@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { UnavailableError } from "@fti/errors";
+import { NotFoundError, UnavailableError } from "@fti/errors";
 import { createOnlineStore, createPostgresOnlineStore, tableName, type OnlineTable } from "../src/index.js";
 import { onlineStoreConformance } from "./conformance.js";
 
@@ -49,6 +49,45 @@ describe("postgres online store", () => {
       expect(left.rows).toEqual([{ id: 2 }]);
     } finally {
       await store.close();
+    }
+  });
+
+  it("reads several tables in one round trip; a table dropped under it fails only its own reads, on every connection", async () => {
+    // One connection, so every read shares it and the statements it has prepared.
+    const pool = new pg.Pool({ connectionString, max: 1 });
+    const store = createPostgresOnlineStore({ pool, schema });
+    const group = (featureGroup: string): OnlineTable => ({
+      project: "p",
+      featureGroup,
+      version: 1,
+      schema: { primaryKey: ["id"], eventTime: "ts", features: [{ name: "id", type: "int64" }, { name: "ts", type: "timestamp" }, { name: "x", type: "double" }] },
+    });
+    const [a, b, c] = [group("a"), group("b"), group("c")];
+    try {
+      const ts = new Date("2026-01-02T03:04:05.678Z");
+      for (const [i, t] of [a, b, c].entries()) {
+        await store.ensureTable(t);
+        await store.upsert(t, [{ id: 1n, ts, x: i + 0.5 }]);
+      }
+      // Issued in one turn: one round trip over the one connection, each table its own answer.
+      const [ra, rb] = await Promise.all([store.read(a, [{ id: 1n }, { id: 2n }]), store.read(b, [{ id: 1n }])]);
+      expect(ra.map((r) => r.status)).toEqual(["PRESENT", "NOT_FOUND"]);
+      expect(ra[0]).toMatchObject({ values: { x: 0.5 }, eventTime: ts });
+      expect(rb[0]).toMatchObject({ values: { x: 1.5 }, eventTime: ts });
+
+      // b is dropped behind the store's back: in a round trip with a and c, only b's read fails,
+      // first on a statement prepared before (b), then with c's never prepared on this connection.
+      await admin.query(`DROP TABLE "${schema}"."${tableName(b)}"`);
+      const [ra2, rb2, rc2] = await Promise.allSettled([store.read(a, [{ id: 1n }]), store.read(b, [{ id: 1n }]), store.read(c, [{ id: 1n }])]);
+      expect(ra2).toMatchObject({ status: "fulfilled", value: [{ status: "PRESENT", values: { x: 0.5 } }] });
+      expect(rb2.status === "rejected" && rb2.reason).toBeInstanceOf(NotFoundError);
+      expect(rc2).toMatchObject({ status: "fulfilled", value: [{ status: "PRESENT", values: { x: 2.5 } }] });
+      // The connection's prepared statements are still right: reads go on working.
+      expect((await store.read(c, [{ id: 1n }]))[0]!.values.x).toBe(2.5);
+      expect((await store.read(a, [{ id: 1n }]))[0]!.values.x).toBe(0.5);
+    } finally {
+      await store.close();
+      await pool.end();
     }
   });
 
