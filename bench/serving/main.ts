@@ -48,6 +48,8 @@ const profileDir = process.env.BENCH_CPU_PROFILE;
 /** BENCH_GC_LOG=<file> appends the server's GC trace lines (with BENCH_DIAG, or BENCH_SERVER_NODE_ARGS=--trace-gc-nvp) to a file. */
 /** BENCH_DIAG=1 prints the server's GC pauses, the load generator's send lateness, GC and CPU, and Postgres's CPU per case. */
 const diag = !!process.env.BENCH_DIAG;
+/** BENCH_NO_FLOOR=1 skips the bare-echo floor runs. */
+const noFloor = !!process.env.BENCH_NO_FLOOR;
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
 function cpuSeconds(pid: number): number {
@@ -74,6 +76,7 @@ async function startServer(env: Record<string, string>): Promise<Server> {
   // BENCH_SERVER_CPUS=1 pins the server to that CPU list (taskset), e.g. one core of its own.
   const pin = process.env.BENCH_SERVER_CPUS ? ["taskset", "-c", process.env.BENCH_SERVER_CPUS] : [];
   const [command, ...commandArgs] = [...pin, process.execPath, ...nodeArgs, join(root, "services/online-serving/dist/main.js")];
+  if (process.env.BENCH_GC_LOG) appendFileSync(process.env.BENCH_GC_LOG, `spawned at ${Date.now()}\n`);
   const child = spawn(command!, commandArgs, {
     cwd: root,
     env: { ...process.env, FTI_HOST: "127.0.0.1", FTI_GRPC_PORT: String(grpcPort), FTI_WEB_PORT: String(webPort), FTI_LOG_LEVEL: "info", ...env },
@@ -274,7 +277,7 @@ async function runStore(label: string, h: Setup, storeEnv: Record<string, string
 
     if (cases.has("single")) {
       const single = await load(server, "GetFeatureVectors", vectorRequests(1), 2_000, `${label}-single`);
-      line(`${label}: GetFeatureVectors 1 entity × 50 (2 groups)`, 2_000, single, [await echoFloor(2_000), { name: "raw store read (2 groups)", ...(await baseline(rawRead(1))) }], "p99 ≤ 2 ms");
+      line(`${label}: GetFeatureVectors 1 entity × 50 (2 groups)`, 2_000, single, [...(noFloor ? [] : [await echoFloor(2_000)]), { name: "raw store read (2 groups)", ...(await baseline(rawRead(1))) }], "p99 ≤ 2 ms");
     }
     if (cases.has("batch")) {
       const batch = await load(server, "GetFeatureVectors", vectorRequests(100), 200, `${label}-batch`);
@@ -287,7 +290,7 @@ async function runStore(label: string, h: Setup, storeEnv: Record<string, string
       const session = await ort.InferenceSession.create(s.gbdt!, { intraOpNumThreads: 1, interOpNumThreads: 1 });
       const input = new ort.Tensor("float32", Float32Array.from({ length: 50 }, () => Math.random() * 100), [1, 50]);
       line(`${label}: Predict, 100-tree GBDT, 1 entity`, 1_000, predict, [
-        await echoFloor(1_000),
+        ...(noFloor ? [] : [await echoFloor(1_000)]),
         { name: "raw onnxruntime run", ...(await baseline(() => session.run({ features: input }))) },
         { name: "raw store read (2 groups)", ...(await baseline(rawRead(1))) },
       ], "p99 ≤ 3 ms");

@@ -59,7 +59,7 @@ type result struct {
 	LateP99    float64 `json:"lateP99"`
 }
 
-// slowLog (LOADGEN_SLOW_LOG=file): every measured call over 2 ms, as "offset-ms latency-ms late-ms".
+// slowLog (LOADGEN_SLOW_LOG=file): every measured call over 2 ms, as "unix-ms latency-ms late-ms".
 var slowLog *os.File
 
 func main() {
@@ -142,7 +142,7 @@ func run(clients []*grpc.ClientConn, method string, bodies [][]byte, rate, secon
 			}
 			r.Ok++
 			if record && slowLog != nil && elapsed > 2*time.Millisecond {
-				fmt.Fprintf(slowLog, "%d %.2f %.2f\n", scheduled.Sub(start).Milliseconds(), float64(elapsed.Microseconds())/1000, float64(sentLate.Microseconds())/1000)
+				fmt.Fprintf(slowLog, "%d %.2f %.2f\n", scheduled.UnixNano()/1e6, float64(elapsed.Microseconds())/1000, float64(sentLate.Microseconds())/1000)
 			}
 			latencies = append(latencies, float64(elapsed.Microseconds())/1000)
 			late = append(late, float64(sentLate.Microseconds())/1000)
