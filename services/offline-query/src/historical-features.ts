@@ -74,7 +74,8 @@ export async function* readFeatureView(deps: OfflineQueryDeps, read: FeatureView
     const shape = outputShape(plan, query.entityColumns, { includeLabels: read.includeLabels, features: options?.features, featuresField: `${optionsField}.features`, transformations: read.transformations });
     deps.logger.debug("point-in-time query", { featureView: plan.view.name, sql: query.sql });
     let sent = 0;
-    for await (const batch of streamQuery(q, query.sql, query.columns, batchSize)) {
+    // Each batch is encoded before the next is asked for: its arrays can be refilled.
+    for await (const batch of streamQuery(q, query.sql, query.columns, batchSize, { reuse: true })) {
       sent += batch.rowCount;
       yield encodeBatch(shape, batch);
     }

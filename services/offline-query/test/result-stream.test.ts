@@ -65,9 +65,14 @@ describe("streamQuery's typed columns", () => {
     expect(fixedWidthCopies.fast).toBeGreaterThan(before.fast);
   });
 
-  it("gives every value and null, across unaligned batch and chunk boundaries", async () => {
+  it.each([false, true])("gives every value and null, across unaligned batch and chunk boundaries (arrays refilled: %s)", async (reuse) => {
     let at = 0;
-    for await (const batch of streamQuery({ connection, suspended: () => {} }, sql, columns, 3001)) {
+    let previous: unknown;
+    for await (const batch of streamQuery({ connection, suspended: () => {} }, sql, columns, 701, { reuse })) {
+      // Refilled arrays are the same arrays batch after batch (and fresh ones otherwise).
+      const data = (batch.columns.d as { data: Float64Array }).data.buffer;
+      if (previous) expect(data === previous).toBe(reuse);
+      previous = data;
       expect(Array.isArray(batch.columns.d)).toBe(false);
       const values = batchValues(batch);
       for (let r = 0; r < batch.rowCount; r++) for (const c of columns) expect(values[c.name]![r], `${c.name}[${at + r}]`).toEqual(expected(at + r)[c.name]);
