@@ -70,14 +70,44 @@ function commitRanks(files: readonly ScanFile[]): { ranks: number[]; commits: nu
   return { ranks: files.map((f) => rank.get(f.appendedInVersion)!), commits: versions.length };
 }
 
-function ordExpression(ordering: Ordering, time: string, rank: string): string {
-  if (ordering === "event") return time;
-  return ordering === "ns" ? `make_timestamp_ns(epoch_us(${time}) * 1000 + ${rank})` : `((epoch_us(${time})::HUGEINT << 32) + ${rank})`;
-}
-
-/** The `__o` type when a group has no rows, and a value below every row's. */
-const ordType: Record<Ordering, string> = { event: "TIMESTAMPTZ", ns: "TIMESTAMP_NS", huge: "HUGEINT" };
-const ordBelowAll: Record<Ordering, string> = { event: "'-infinity'::TIMESTAMPTZ", ns: "make_timestamp_ns(-9000000000000000000)", huge: "(-(1::HUGEINT << 120))" };
+/** How each ordering writes `__o`, in one place. */
+const orderings: Record<
+  Ordering,
+  {
+    /** Its SQL type. */
+    type: string;
+    /** A history row's value, from its event time and its commit's rank. */
+    row(time: string, rank: string): string;
+    /** A label row's value at `time`: after every row at that time, whatever its commit. */
+    label(time: string): string;
+    /** After every row with event time at or before `micros`. */
+    upTo(micros: bigint): string;
+    /** Below every row (not NULL: DuckDB's ASOF join treats a NULL inequality value as matching the latest row). */
+    belowAll: string;
+  }
+> = {
+  event: {
+    type: "TIMESTAMPTZ",
+    row: (time) => time,
+    label: (time) => `${time}::TIMESTAMPTZ`,
+    upTo: (micros) => `make_timestamptz(${micros}::BIGINT)`,
+    belowAll: "'-infinity'::TIMESTAMPTZ",
+  },
+  ns: {
+    type: "TIMESTAMP_NS",
+    row: (time, rank) => `make_timestamp_ns(epoch_us(${time}) * 1000 + ${rank})`,
+    label: (time) => `make_timestamp_ns(epoch_us(${time}) * 1000 + 999)`,
+    upTo: (micros) => `make_timestamp_ns(${micros * 1000n + 999n})`,
+    belowAll: "make_timestamp_ns(-9000000000000000000)",
+  },
+  huge: {
+    type: "HUGEINT",
+    row: (time, rank) => `((epoch_us(${time})::HUGEINT << 32) + ${rank})`,
+    label: (time) => `((epoch_us(${time})::HUGEINT << 32) + 4294967295)`,
+    upTo: (micros) => `((${micros}::HUGEINT << 32) + 4294967295)`,
+    belowAll: "(-(1::HUGEINT << 120))",
+  },
+};
 
 /** A per-row value from a per-file list, indexed by DuckDB's file_index virtual column. */
 function perFile(values: readonly (number | string)[]): string {
@@ -137,11 +167,11 @@ function historySql(group: GroupRead, scan: ScanPlan, columns: readonly string[]
   const typeOf = (name: string) => sqlType(scan.schema.features.find((f) => f.name === name)?.type ?? group.schema.features.find((f) => f.name === name)!.type);
   if (scan.files.length === 0) {
     const nulls = columns.map((c) => `NULL::${typeOf(c)} AS ${quoteIdent(c)}`);
-    return `SELECT ${[...nulls, `NULL::${ordType[ordering]} AS __o`, ...(bitemporal ? ["NULL::TIMESTAMPTZ AS __b"] : [])].join(", ")} WHERE false`;
+    return `SELECT ${[...nulls, `NULL::${orderings[ordering].type} AS __o`, ...(bitemporal ? ["NULL::TIMESTAMPTZ AS __b"] : [])].join(", ")} WHERE false`;
   }
   const { ranks } = commitRanks(scan.files);
   const source = `read_parquet(${parquetList(scan.files.map((f) => f.location))})`;
-  const ord = ordExpression(ordering, et, perFile(ranks));
+  const ord = orderings[ordering].row(et, perFile(ranks));
   if (!bitemporal) return `SELECT ${[...wanted, ...(ordering === "event" ? [] : [`${ord} AS __o`])].join(", ")} FROM ${source}`;
   const committed = perFile(scan.files.map((f) => `make_timestamptz(${f.appendedAt.getTime() * 1000}::BIGINT)`));
   const visible = `greatest(${et}, ${committed})`;
@@ -205,12 +235,7 @@ export function pointInTimeSql(query: PointInTimeQuery): PointInTimeSql {
     entitySql = `SELECT ${columns.map(quoteIdent).join(", ")} FROM (${historySql(root, scan, columns, ordering, false)})${where.length ? ` WHERE ${where.join(" AND ")}` : ""} QUALIFY row_number() OVER (${partition}) = 1`;
   }
   const t = `e.${quoteIdent(eventTime)}`;
-  const entityOrd =
-    ordering === "event"
-      ? `${quoteIdent(eventTime)}::TIMESTAMPTZ`
-      : ordering === "ns"
-        ? `make_timestamp_ns(epoch_us(${quoteIdent(eventTime)}) * 1000 + 999)`
-        : `((epoch_us(${quoteIdent(eventTime)})::HUGEINT << 32) + 4294967295)`;
+  const entityOrd = orderings[ordering].label(quoteIdent(eventTime));
 
   // ---- column expressions of each group, guarded by its TTL
   const columnOf = (g: GroupRead, source: string): string => {
@@ -240,14 +265,10 @@ export function pointInTimeSql(query: PointInTimeQuery): PointInTimeSql {
     const commits = bitemporal ? inOrderCommits(scanOf(g), g.schema.eventTime) : undefined;
     if (bitemporal && commits) {
       // The newest `__o` known at t: the bound of the last commit made at or before t (none: nothing is known).
-      const bound = (ms: number) => {
-        const micros = BigInt(ms) * 1000n + 999n;
-        if (ordering === "event") return `make_timestamptz(${micros}::BIGINT)`;
-        return ordering === "ns" ? `make_timestamp_ns(${micros * 1000n + 999n})` : `((${micros}::HUGEINT << 32) + 4294967295)`;
-      };
+      // Stats hold milliseconds (floored): the bound takes in every microsecond of the newest one.
+      const bound = (ms: number) => orderings[ordering].upTo(BigInt(ms) * 1000n + 999n);
       const known = `${g.alias}_known`;
-      // Below every row (not NULL: DuckDB's ASOF join treats a NULL inequality value as matching the latest row).
-      const nothingKnown = ordBelowAll[ordering];
+      const nothingKnown = orderings[ordering].belowAll;
       const cap = `__o_${g.alias}`;
       const x = `x.${quoteIdent(eventTime)}`;
       if (commits.length === 0) caps.push(`${nothingKnown} AS ${cap}`);

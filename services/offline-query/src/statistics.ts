@@ -19,13 +19,16 @@ import { parquetList, quoteIdent } from "./sql.js";
 
 const quantiles = [0.01, 0.25, 0.5, 0.75, 0.99];
 const quantileSample = 8192;
-const numeric = new Set(["int32", "int64", "float", "double"]);
-const continuous = new Set(["float", "double"]);
+const numericTypes = new Set(["int32", "int64", "float", "double"]);
+const continuousTypes = new Set(["float", "double"]);
+const isNumeric = (c: Column) => typeof c.type === "string" && numericTypes.has(c.type);
+/** Scalars other than float and double get a distinct-count sketch. */
+const isSketched = (c: Column) => typeof c.type === "string" && !continuousTypes.has(c.type);
 
 export async function splitStatistics(connection: DuckDBConnection, files: readonly string[], columns: readonly Column[]): Promise<{ rowCount: number; statistics: FeatureStatistics[] }> {
   if (files.length === 0) return { rowCount: 0, statistics: columns.map((c) => create(FeatureStatisticsSchema, { feature: c.name })) };
   const source = `read_parquet(${parquetList(files)})`;
-  const ranged = columns.filter((c) => c.type === "timestamp" || (typeof c.type === "string" && numeric.has(c.type)));
+  const ranged = columns.filter((c) => c.type === "timestamp" || isNumeric(c));
   // Timestamps as microseconds since the epoch.
   const extremes = ranged.flatMap((c) => (c.type === "timestamp" ? ["min", "max"].map((f) => `epoch_us(${f}(${quoteIdent(c.name)}))`) : ["min", "max"].map((f) => `${f}(${quoteIdent(c.name)})`)));
   const range = new Map<string, [unknown, unknown]>();
@@ -38,12 +41,8 @@ export async function splitStatistics(connection: DuckDBConnection, files: reado
   for (const c of columns) {
     const col = quoteIdent(c.name);
     select.push(`count(${col})`);
-    if (typeof c.type === "string" && numeric.has(c.type)) {
-      select.push(`avg(${col})`, `stddev_pop(${col})`, `reservoir_quantile(${col}, [${quantiles.join(", ")}], ${quantileSample})`);
-      if (!continuous.has(c.type)) select.push(`approx_count_distinct(${col})`);
-    } else if (c.type === "timestamp" || c.type === "string" || c.type === "bool" || c.type === "bytes") {
-      select.push(`approx_count_distinct(${col})`);
-    }
+    if (isNumeric(c)) select.push(`avg(${col})`, `stddev_pop(${col})`, `reservoir_quantile(${col}, [${quantiles.join(", ")}], ${quantileSample})`);
+    if (isSketched(c)) select.push(`approx_count_distinct(${col})`);
   }
   const row = (await connection.runAndReadAll(`SELECT ${select.join(", ")} FROM ${source}`)).getRowsJS()[0]!;
   let at = 0;
@@ -58,15 +57,13 @@ export async function splitStatistics(connection: DuckDBConnection, files: reado
       s.min = num(min);
       s.max = num(max);
     }
-    if (typeof c.type === "string" && numeric.has(c.type)) {
+    if (isNumeric(c)) {
       s.mean = num(next());
       s.stddev = num(next());
       const qs = next() as (number | bigint)[] | null;
       if (qs) s.quantiles = qs.map((value, i) => ({ $typeName: "fti.common.v1.Quantile" as const, quantile: quantiles[i]!, value: Number(value) }));
-      if (!continuous.has(c.type)) s.approxDistinct = BigInt(Math.min(Number(next() ?? 0), nonNull));
-    } else if (c.type === "timestamp" || c.type === "string" || c.type === "bool" || c.type === "bytes") {
-      s.approxDistinct = BigInt(Math.min(Number(next() ?? 0), nonNull));
     }
+    if (isSketched(c)) s.approxDistinct = BigInt(Math.min(Number(next() ?? 0), nonNull));
     return s;
   });
   return { rowCount, statistics };

@@ -140,14 +140,17 @@ async function copySplits(connection: DuckDBConnection, sql: string, directory: 
   await connection.run(`COPY (${sql}) TO ${quoteString(directory)} (FORMAT parquet, PARTITION_BY (${splitColumn}), FILENAME_PATTERN 'part-{uuid}')`);
 }
 
+/** A split's directory in the dataset: hive-style, as PARTITION_BY writes it. */
+const splitDirectory = (directory: string, split: string) => join(directory, `${splitColumn}=${split}`);
+
 async function copyWhole(connection: DuckDBConnection, sql: string, directory: string, split: string): Promise<void> {
-  const dir = join(directory, `${splitColumn}=${split}`);
+  const dir = splitDirectory(directory, split);
   await mkdir(dir, { recursive: true });
   await connection.run(`COPY (${sql}) TO ${quoteString(join(dir, `part-${randomUUID()}.parquet`))} (FORMAT parquet)`);
 }
 
 async function splitFiles(directory: string, split: string): Promise<string[]> {
-  const dir = join(directory, `${splitColumn}=${split}`);
+  const dir = splitDirectory(directory, split);
   const entries = await readdir(dir).catch(() => [] as string[]);
   return entries.filter((f) => f.endsWith(".parquet")).sort().map((f) => join(dir, f));
 }
