@@ -22,8 +22,8 @@ import type { FeatureType, ScalarType } from "@fti/schema";
 /** Decodes one text-format field (never null). */
 export type FieldDecoder = (text: string) => unknown;
 
-// Text parsers by type OID, as pg's defaults (pg-types) register them.
-const scalarOids: Record<ScalarType, number> = { bool: 16, int32: 23, int64: 20, float: 700, double: 701, string: 25, bytes: 17, timestamp: 1184 };
+// Type OIDs whose text parsers (pg's defaults, pg-types) decode what is not parsed here.
+const byteaOid = 17;
 const arrayOids: Record<ScalarType, number> = { bool: 1000, int32: 1007, int64: 1016, float: 1021, double: 1022, string: 1009, bytes: 1001, timestamp: 1185 };
 
 /**
@@ -45,8 +45,8 @@ export function fieldDecoder(type: FeatureType): FieldDecoder {
         return (text) => text === "t";
       case "timestamp":
         return (text) => new Date(Number(text));
-      default:
-        return pg.types.getTypeParser(scalarOids[type], "text") as FieldDecoder;
+      case "bytes":
+        return pg.types.getTypeParser(byteaOid, "text") as FieldDecoder;
     }
   }
   return pg.types.getTypeParser("array" in type ? arrayOids[type.array] : arrayOids.float, "text") as FieldDecoder;

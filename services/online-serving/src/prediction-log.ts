@@ -63,7 +63,7 @@ export function createPredictionLog(options: PredictionLogOptions): PredictionLo
   const batchSize = options.batchSize ?? 500;
   const bufferSize = options.bufferSize ?? 50_000;
   const { logger } = options;
-  /** Batches ready to publish, oldest first, then the one being filled. */
+  /** Full batches waiting to be published, oldest first; `open` is the one being filled. */
   const sealed: Batch[] = [];
   let open = new Batch();
   let bufferedRows = 0;
