@@ -1,20 +1,10 @@
 // Shared test helpers: seeded randomness, random inputs and trees, and plain
 // TypeScript reference computations the ONNX predictions are compared with.
 import { expect } from "vitest";
-import { InvalidArgumentError, type FieldViolation } from "@fti/errors";
 import type { OnnxOutput, Tree, TreeNode } from "../src/index.js";
 
-/** mulberry32: a small seeded generator, so random tests are reproducible. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom as random } from "@fti/testkit/random";
+export { violationsOf } from "@fti/testkit/assertions";
 
 /**
  * Rows × features values in [-2, 2]. Even columns are on a 0.25 grid, the
@@ -104,15 +94,4 @@ export function expectBinaryClassifier(outputs: Record<string, OnnxOutput>, scor
     expectClose(Number(outputs.probabilities.data[2 * r]), 1 - p, `row ${r} P(0)`);
     if (Math.abs(score) > 1e-5) expect(Number(outputs.label.data[r]), `row ${r} label (score ${score})`).toBe(score > 0 ? 1 : 0);
   });
-}
-
-/** The violations of the INVALID_ARGUMENT `fn` throws; fails the test if it throws nothing else. */
-export function violationsOf(fn: () => unknown): FieldViolation[] {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(InvalidArgumentError);
-    return (err as InvalidArgumentError).violations;
-  }
-  throw new Error("expected INVALID_ARGUMENT");
 }

@@ -9,18 +9,7 @@ import type { Row } from "@fti/schema";
 import { scalar } from "../../registry/test/fixtures.js";
 import { registryRpc, rowsOf, rpc, startOfflineQuery, type Harness } from "./harness.js";
 import { bidiSendAllThenRead } from "../../../libs/server/test/grpc-client.js";
-
-/** A deterministic PRNG, so a failure reproduces. */
-function random(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as random } from "@fti/testkit/random";
 
 interface HistoryRow {
   key: bigint;
