@@ -25,6 +25,14 @@ export function stagingSqlType(type: FeatureType): string {
   return "FLOAT[]";
 }
 
+/** The DuckDB type of a column as the store's Parquet files hold it: timestamps are UTC-adjusted, read back as TIMESTAMPTZ. */
+export function parquetSqlType(type: FeatureType): string {
+  const scalar = (t: ScalarType) => (t === "timestamp" ? "TIMESTAMPTZ" : sqlScalar[t]);
+  if (typeof type === "string") return scalar(type);
+  if ("array" in type) return `${scalar(type.array)}[]`;
+  return "FLOAT[]";
+}
+
 /** The expression that turns a staging column into its Parquet form (timestamps become UTC-adjusted). */
 export function parquetExpression(name: string, type: FeatureType): string {
   const column = quoteIdent(name);

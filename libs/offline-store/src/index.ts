@@ -22,3 +22,4 @@ export { columnViolations, validatedColumns, type ColumnBatch, type FeatureBatch
 export { mayContainAnyKey, mayOverlapTime, parseStats, type FileStats, type StatValue, type TimeRange } from "./stats.js";
 export type { DataFile, Snapshot } from "./snapshot.js";
 export * as delta from "./delta-protocol.js";
+export { parquetSqlType } from "./duckdb-types.js";

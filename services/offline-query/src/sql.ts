@@ -1,6 +1,6 @@
 // SQL text helpers: quoting, the DuckDB type of each feature type as stored in
 // the offline store's Parquet files, and literals.
-import type { FeatureType, ScalarType } from "@fti/schema";
+import { parquetSqlType } from "@fti/offline-store";
 
 export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
@@ -19,23 +19,8 @@ export function parquetList(locations: readonly string[]): string {
   return `[${locations.map((l) => quoteString(localPath(l))).join(", ")}]`;
 }
 
-const scalarSql: Record<ScalarType, string> = {
-  bool: "BOOLEAN",
-  int32: "INTEGER",
-  int64: "BIGINT",
-  float: "FLOAT",
-  double: "DOUBLE",
-  string: "VARCHAR",
-  bytes: "BLOB",
-  // The offline store writes UTC-adjusted Parquet timestamps, which DuckDB reads as TIMESTAMPTZ.
-  timestamp: "TIMESTAMPTZ",
-};
-
-export function sqlType(type: FeatureType): string {
-  if (typeof type === "string") return scalarSql[type];
-  if ("array" in type) return `${scalarSql[type.array]}[]`;
-  return "FLOAT[]";
-}
+/** The DuckDB type of each feature type as stored in the offline store's Parquet files. */
+export const sqlType = parquetSqlType;
 
 export function timestampLiteral(ms: number): string {
   return `make_timestamptz(${Math.round(ms * 1000)}::BIGINT)`;
