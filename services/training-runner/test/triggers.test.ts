@@ -94,7 +94,9 @@ describe("triggers and schedules", () => {
     const schedule = (await h.call(trpc.createSchedule, { parent: "projects/trg", scheduleId: "minutely", schedule: { cron: "* * * * *", jobSpec: spec } })).schedule!;
     // Make it due now rather than waiting for the next minute.
     await h.pool.query("UPDATE schedules SET next_run_at = now() - interval '1 second' WHERE name = $1", [schedule.name]);
-    await until(async () => (await h.call(trpc.listJobs, { parent: "projects/trg", filter: `schedule = "${schedule.name}"` })).jobs.length === 1, 10_000);
+    // The job is committed (idempotently, by schedule and due time) before the schedule row records it: wait for both.
+    await until(async () => (await h.call(trpc.getSchedule, { name: schedule.name })).schedule!.lastJob !== "", 10_000);
+    expect((await h.call(trpc.listJobs, { parent: "projects/trg", filter: `schedule = "${schedule.name}"` })).jobs).toHaveLength(1);
     const after = (await h.call(trpc.getSchedule, { name: schedule.name })).schedule!;
     expect(after.lastJob).not.toBe("");
     expect(Number(after.nextRunTime!.seconds) * 1000).toBeGreaterThan(Date.now());
