@@ -12,8 +12,9 @@
 // a 2.1 test node started here). Targets: 1 entity × 50 features from 2 groups
 // at 2k rps p99 ≤ 2 ms (Postgres); 100 entities per call p99 ≤ 15 ms; Predict
 // with a 100-tree GBDT at 1k rps p99 ≤ 3 ms. BENCH_SECONDS sets each run's length.
-// Beside the single-entity and Predict figures: the floor, a bare grpc-js echo
-// server under the same load generator at the same rate.
+// The single-entity and Predict cases run BENCH_ROUNDS times (3), each run
+// followed by one of the floor, a bare grpc-js echo server under the same load
+// generator at the same rate; they print the medians and the range of p99.
 import { execSync, spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync, readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
@@ -50,6 +51,8 @@ const profileDir = process.env.BENCH_CPU_PROFILE;
 const diag = !!process.env.BENCH_DIAG;
 /** BENCH_NO_FLOOR=1 skips the bare-echo floor runs. */
 const noFloor = !!process.env.BENCH_NO_FLOOR;
+/** BENCH_ROUNDS: runs of each case (each followed by a floor run); the figures are their medians. */
+const roundCount = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
 function cpuSeconds(pid: number): number {
@@ -165,23 +168,45 @@ async function load(server: Server, method: "GetFeatureVectors" | "Predict", req
  * answering a tiny Echo (bench/rpc's baseline server, its own process) under
  * the same open-loop load at the same rate. No service can be faster than it.
  */
-async function echoFloor(rate: number) {
+async function startEchoFloor() {
   const child = spawn(process.execPath, [...process.execArgv, join(root, "bench/rpc/servers.ts"), "bare"], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
-  try {
-    const port = await new Promise<number>((resolve, reject) => {
-      let out = "";
-      child.stdout!.on("data", (d) => {
-        out += d;
-        const m = out.match(/ready (\d+)/);
-        if (m) resolve(Number(m[1]));
-      });
-      child.once("exit", (code) => reject(new Error(`echo server exited with ${code}`)));
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = "";
+    child.stdout!.on("data", (d) => {
+      out += d;
+      const m = out.match(/ready (\d+)/);
+      if (m) resolve(Number(m[1]));
     });
-    const body = toBinary(EchoRequestSchema, create(EchoRequestSchema, { message: "hello" }));
-    const r = await openLoop({ address: `127.0.0.1:${port}`, method: `/${EchoService.typeName}/Echo`, bodies: [body], rate: Math.max(1, Math.round(rate * rateScale)), seconds, warmupSeconds: 2 });
-    return { name: "bare grpc-js echo, same load", p50: r.p50, p99: r.p99 };
+    child.once("exit", (code) => reject(new Error(`echo server exited with ${code}`)));
+  });
+  const body = toBinary(EchoRequestSchema, create(EchoRequestSchema, { message: "hello" }));
+  return {
+    run: (rate: number) => openLoop({ address: `127.0.0.1:${port}`, method: `/${EchoService.typeName}/Echo`, bodies: [body], rate: Math.max(1, Math.round(rate * rateScale)), seconds, warmupSeconds: 2 }),
+    stop: () => child.kill("SIGINT"),
+  };
+}
+
+type Run = Awaited<ReturnType<typeof load>>;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+
+/**
+ * `rounds` runs of a case, each followed by a run of the echo floor at the same
+ * rate (unless BENCH_NO_FLOOR): one run's p99 on this shared 2-core machine
+ * swings by a factor of several with what else the machine does, so the
+ * figures are medians over the rounds, with the range beside them.
+ */
+async function rounds(run: () => Promise<Run>, rate: number) {
+  const floor = noFloor ? undefined : await startEchoFloor();
+  try {
+    const runs: Run[] = [];
+    const floors: { p50: number; p99: number }[] = [];
+    for (let r = 0; r < roundCount; r++) {
+      runs.push(await run());
+      if (floor) floors.push(await floor.run(rate));
+    }
+    return { runs, floors };
   } finally {
-    child.kill("SIGINT");
+    floor?.stop();
   }
 }
 
@@ -198,10 +223,17 @@ async function baseline(call: () => Promise<unknown>, iterations = 3_000) {
   return { p50: percentile(times, 50), p99: percentile(times, 99) };
 }
 
-function line(name: string, rate: number, r: Awaited<ReturnType<typeof load>>, base: { name: string; p50: number; p99: number }[], target: string) {
-  const baselines = base.map((b) => `${b.name} p50 ${ms(b.p50)} p99 ${ms(b.p99)}`).join(" | ");
+function line(name: string, rate: number, measured: { runs: Run[]; floors: { p50: number; p99: number }[] }, base: { name: string; p50: number; p99: number }[], target: string) {
+  const { runs, floors } = measured;
+  const of = (xs: number[]) => (xs.length > 1 ? `${ms(median(xs))} (${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)})` : ms(xs[0]!));
+  const errors = runs.reduce((a, r) => a + r.errors, 0);
+  const firstError = runs.find((r) => r.firstError)?.firstError;
+  const baselines = [
+    ...(floors.length ? [`bare grpc-js echo, same load p50 ${ms(median(floors.map((f) => f.p50)))} p99 ${of(floors.map((f) => f.p99))}`] : []),
+    ...base.map((b) => `${b.name} p50 ${ms(b.p50)} p99 ${ms(b.p99)}`),
+  ].join(" | ");
   console.log(
-    `${name.padEnd(44)} ${String(Math.round(rate * rateScale)).padStart(5)} rps (got ${r.achieved.toFixed(0)}) p50 ${ms(r.p50)} p99 ${ms(r.p99)} p99.9 ${ms(r.p999)} ms  errors ${r.errors}${r.firstError ? ` (${r.firstError})` : ""}  cpu ${r.cpuMicrosPerRequest.toFixed(0)} µs/req  [${target}]  | ${baselines}`,
+    `${name.padEnd(44)} ${String(Math.round(rate * rateScale)).padStart(5)} rps (got ${median(runs.map((r) => r.achieved)).toFixed(0)}) p50 ${ms(median(runs.map((r) => r.p50)))} p99 ${of(runs.map((r) => r.p99))} p99.9 ${ms(median(runs.map((r) => r.p999)))} ms  errors ${errors}${firstError ? ` (${firstError})` : ""}  cpu ${median(runs.map((r) => r.cpuMicrosPerRequest)).toFixed(0)} µs/req  [${target}]  | ${baselines}`,
   );
 }
 
@@ -276,21 +308,21 @@ async function runStore(label: string, h: Setup, storeEnv: Record<string, string
     };
 
     if (cases.has("single")) {
-      const single = await load(server, "GetFeatureVectors", vectorRequests(1), 2_000, `${label}-single`);
-      line(`${label}: GetFeatureVectors 1 entity × 50 (2 groups)`, 2_000, single, [...(noFloor ? [] : [await echoFloor(2_000)]), { name: "raw store read (2 groups)", ...(await baseline(rawRead(1))) }], "p99 ≤ 2 ms");
+      const requests = vectorRequests(1);
+      const single = await rounds(() => load(server, "GetFeatureVectors", requests, 2_000, `${label}-single`), 2_000);
+      line(`${label}: GetFeatureVectors 1 entity × 50 (2 groups)`, 2_000, single, [{ name: "raw store read (2 groups)", ...(await baseline(rawRead(1))) }], "p99 ≤ 2 ms");
     }
     if (cases.has("batch")) {
       const batch = await load(server, "GetFeatureVectors", vectorRequests(100), 200, `${label}-batch`);
-      line(`${label}: GetFeatureVectors 100 entities × 50`, 200, batch, [{ name: "raw store read (2 groups)", ...(await baseline(rawRead(100), 1_000)) }], "p99 ≤ 15 ms");
+      line(`${label}: GetFeatureVectors 100 entities × 50`, 200, { runs: [batch], floors: [] }, [{ name: "raw store read (2 groups)", ...(await baseline(rawRead(100), 1_000)) }], "p99 ≤ 15 ms");
     }
 
     if (withModel && cases.has("predict")) {
       const predictRequests = Array.from({ length: 500 }, () => toBinary(PredictRequestSchema, create(PredictRequestSchema, { deployment: s.deployment, entities: entityBatch(pick(1)) })));
-      const predict = await load(server, "Predict", predictRequests, 1_000, `${label}-predict`);
+      const predict = await rounds(() => load(server, "Predict", predictRequests, 1_000, `${label}-predict`), 1_000);
       const session = await ort.InferenceSession.create(s.gbdt!, { intraOpNumThreads: 1, interOpNumThreads: 1 });
       const input = new ort.Tensor("float32", Float32Array.from({ length: 50 }, () => Math.random() * 100), [1, 50]);
       line(`${label}: Predict, 100-tree GBDT, 1 entity`, 1_000, predict, [
-        ...(noFloor ? [] : [await echoFloor(1_000)]),
         { name: "raw onnxruntime run", ...(await baseline(() => session.run({ features: input }))) },
         { name: "raw store read (2 groups)", ...(await baseline(rawRead(1))) },
       ], "p99 ≤ 3 ms");
@@ -315,7 +347,7 @@ async function withRegistry<T>(body: (registry: Awaited<ReturnType<typeof startR
 }
 
 async function main() {
-  console.log(`online serving, open loop, ${seconds} s per run after 2 s warm-up; latency in ms from each call's send to the end of its response (Go load generator)`);
+  console.log(`online serving, open loop, ${seconds} s per run after 2 s warm-up, ${roundCount} rounds (medians; p99's range in brackets); latency in ms from each call's send to the end of its response (Go load generator)`);
   await withRegistry(async (registry, offlineRoot) => {
     const schema = `online_serving_bench_${randomBytes(4).toString("hex")}`;
     const pool = new pg.Pool({ connectionString: databaseUrl, max: 8 });

@@ -265,7 +265,12 @@ export function createPostgresOnlineStore(options: PostgresOnlineStoreOptions): 
   // selection) are worked out once. Keyed by the schema object, so an evolved
   // schema (a new object) gets a new plan and a dropped one frees its plans.
   const readPlans = new WeakMap<FeatureGroupSchema, Map<string, ReadPlan>>();
+  // Callers that read the same selection again pass the same array (a serving
+  // plan does): found by identity, without building the key string.
+  const plansBySelection = new WeakMap<readonly string[], ReadPlan>();
   function readPlan(table: OnlineTable, requested: readonly string[] | undefined): ReadPlan {
+    const known = requested && plansBySelection.get(requested);
+    if (known && sameTable(known.table, table) && sameSelection(known, requested)) return known;
     // Not tableName(): its slug and hash cost more than the read's own work.
     const key = `${table.project}\u0000${table.featureGroup}\u0000${table.version}\u0000${requested?.join("\u0000") ?? "*"}`;
     let plans = readPlans.get(table.schema);
@@ -297,6 +302,7 @@ export function createPostgresOnlineStore(options: PostgresOnlineStoreOptions): 
       if (plans.size >= 1_000) plans.clear(); // bound memory under ever-new selections
       plans.set(key, plan);
     }
+    if (requested) plansBySelection.set(requested, plan);
     return plan;
   }
 
@@ -444,6 +450,17 @@ export function createPostgresOnlineStore(options: PostgresOnlineStoreOptions): 
       if (ownsPool) await pool.end();
     },
   };
+}
+
+function sameTable(a: OnlineTable, b: OnlineTable): boolean {
+  return a === b || (a.schema === b.schema && a.project === b.project && a.featureGroup === b.featureGroup && a.version === b.version);
+}
+
+/** The plan selects exactly `requested` (the array may have been changed since). */
+function sameSelection(plan: ReadPlan, requested: readonly string[]): boolean {
+  if (plan.features.length !== requested.length) return false;
+  for (let i = 0; i < requested.length; i++) if (plan.features[i]!.name !== requested[i]) return false;
+  return true;
 }
 
 /**

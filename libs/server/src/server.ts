@@ -87,7 +87,15 @@ export function createServer(options: ServerOptions) {
     await monitor.start();
 
     // gRPC listener (grpc-js).
-    const grpcServer = new grpc.Server({ "grpc.max_receive_message_length": maxMessageBytes, "grpc.max_send_message_length": maxMessageBytes, ...options.grpcOptions });
+    // Channelz is off: nothing serves it here (health, reflection and /metrics
+    // do that job), and its per-call bookkeeping (a Date per call and per
+    // message, trackers per session) is garbage on every request.
+    const grpcServer = new grpc.Server({
+      "grpc.max_receive_message_length": maxMessageBytes,
+      "grpc.max_send_message_length": maxMessageBytes,
+      "grpc.enable_channelz": 0,
+      ...options.grpcOptions,
+    });
     for (const spec of specs) {
       const { definition, handlers } = toGrpcService(instrument(spec, { listener: "grpc", logger, metrics, logRequests: options.logRequests }), { inFlight });
       grpcServer.addService(definition, handlers);

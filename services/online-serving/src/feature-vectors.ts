@@ -18,9 +18,9 @@ export interface VectorColumn {
   name: string;
   type: FeatureType;
   values: Value[];
-  /** FeatureStatus per entity. */
+  /** FeatureStatus per entity (read-only: columns may share it). */
   statuses: Uint8Array;
-  /** Event time of the source row per entity, microseconds; 0 when none. */
+  /** Event time of the source row per entity, microseconds; 0 when none (read-only: shared likewise). */
   eventMicros: BigInt64Array;
 }
 
@@ -84,8 +84,10 @@ export async function readFeatureVectors(store: OnlineStore, plan: FeatureViewPl
   });
   const rows = await Promise.all(results);
 
-  // Event times are per read, not per column: the columns of one read share
-  // one (read-only) array.
+  // Event times are per read, not per column, and so are statuses unless a
+  // present entity holds a null: the columns of one read share those
+  // (read-only) arrays. Fifty small arrays per call were a visible share of
+  // a one-entity read's garbage.
   const eventMicrosOf = rows.map((source) => {
     const eventMicros = new BigInt64Array(n);
     for (let i = 0; i < n; i++) {
@@ -94,17 +96,29 @@ export async function readFeatureVectors(store: OnlineStore, plan: FeatureViewPl
     }
     return eventMicros;
   });
+  const statusesOf = rows.map((source) => {
+    const statuses = new Uint8Array(n);
+    for (let i = 0; i < n; i++) statuses[i] = fromStore[source[i]!.status];
+    return statuses;
+  });
   const columns: VectorColumn[] = [];
   for (const out of plan.outputs) {
     if (out.read < 0) continue;
     const source = rows[out.read]!;
     const values: Value[] = new Array(n);
-    const statuses = new Uint8Array(n);
+    let presentNulls = false;
     for (let i = 0; i < n; i++) {
       const entity = source[i]!;
-      const value = entity.status === "PRESENT" ? entity.values[out.stored] ?? null : null;
-      values[i] = value;
-      statuses[i] = entity.status === "PRESENT" && value === null ? Status.NULL_VALUE : fromStore[entity.status];
+      if (entity.status === "PRESENT") {
+        const value = entity.values[out.stored] ?? null;
+        values[i] = value;
+        if (value === null) presentNulls = true;
+      } else values[i] = null;
+    }
+    let statuses = statusesOf[out.read]!;
+    if (presentNulls) {
+      statuses = statuses.slice();
+      for (let i = 0; i < n; i++) if (statuses[i] === Status.PRESENT && values[i] === null) statuses[i] = Status.NULL_VALUE;
     }
     columns.push({ name: out.name, type: out.type, values, statuses, eventMicros: eventMicrosOf[out.read]! });
   }
