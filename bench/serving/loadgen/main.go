@@ -6,11 +6,9 @@
 //
 // Each call is sent at its scheduled time whether or not earlier calls
 // finished (each in a goroutine of its own, so a slow response never delays
-// the next send). Latency runs from the send to the end of the response. The
-// sends are paced with nanosleep on a thread of their own: Go's timers round
-// sub-millisecond waits up to a millisecond, which sent calls in pairs at 2k
-// rps (the second one queued behind the first). How late calls left is printed
-// too (lateP99).
+// the next send). Latency runs from the send to the end of the response. Go's
+// timers fire up to about a millisecond late, so calls leave in small bursts;
+// how late they left is printed too (lateP99).
 //
 // Build (GOPATH mode, Debian golang-go + golang-google-grpc-dev):
 //   GO111MODULE=off GOPATH=/usr/share/gocode go build -o loadgen bench/serving/loadgen/main.go
@@ -27,10 +25,8 @@ import (
 	"fmt"
 	"io/ioutil"
 	"os"
-	"runtime"
 	"sort"
 	"sync"
-	"syscall"
 	"time"
 
 	"google.golang.org/grpc"
@@ -119,17 +115,11 @@ func run(clients []*grpc.ClientConn, method string, bodies [][]byte, rate, secon
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	var r result
-	// Paced from an OS thread of its own with nanosleep (high-resolution
-	// timers): time.Sleep rounds sub-millisecond waits up to a millisecond,
-	// which would send the calls in bursts.
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
 	start := time.Now()
 	for k := 0; k < total; k++ {
 		scheduled := start.Add(time.Duration(k) * interval)
 		if d := time.Until(scheduled); d > 0 {
-			ts := syscall.NsecToTimespec(int64(d))
-			syscall.Nanosleep(&ts, nil)
+			time.Sleep(d)
 		}
 		sentLate := time.Since(scheduled)
 		body := bodies[k%len(bodies)]
