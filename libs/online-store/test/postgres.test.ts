@@ -91,6 +91,33 @@ describe("postgres online store", () => {
     }
   });
 
+  it("reads the selection an array holds now, when the caller reuses and changes the array", async () => {
+    const store = createPostgresOnlineStore({ connectionString, schema });
+    try {
+      const table: OnlineTable = {
+        project: "p",
+        featureGroup: "selections",
+        version: 1,
+        schema: { primaryKey: ["id"], eventTime: "ts", features: [{ name: "id", type: "int32" }, { name: "ts", type: "timestamp" }, { name: "a", type: "double" }, { name: "b", type: "string" }] },
+      };
+      await store.ensureTable(table);
+      await store.upsert(table, [{ id: 1, ts: new Date(), a: 1.5, b: "x" }]);
+      const selection = ["a"];
+      expect((await store.read(table, [{ id: 1 }], { features: selection }))[0]!.values).toEqual({ a: 1.5 });
+      // The same array object, now naming another feature: the plan cached for it must not answer.
+      selection[0] = "b";
+      expect((await store.read(table, [{ id: 1 }], { features: selection }))[0]!.values).toEqual({ b: "x" });
+      selection.push("a");
+      expect((await store.read(table, [{ id: 1 }], { features: selection }))[0]!.values).toEqual({ b: "x", a: 1.5 });
+      // And the same array against another table version is planned for that table.
+      const v2: OnlineTable = { ...table, version: 2 };
+      await store.ensureTable(v2);
+      expect((await store.read(v2, [{ id: 1 }], { features: selection }))[0]!.status).toBe("NOT_FOUND");
+    } finally {
+      await store.close();
+    }
+  });
+
   it("reports an unreachable database as UNAVAILABLE", async () => {
     const store = createPostgresOnlineStore({ connectionString: "postgres://postgres@127.0.0.1:1/postgres" });
     await expect(store.ping()).rejects.toBeInstanceOf(UnavailableError);
