@@ -187,7 +187,7 @@ async function startEchoFloor() {
 }
 
 type Run = Awaited<ReturnType<typeof load>>;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
 
 /**
  * `rounds` runs of a case, each followed by a run of the echo floor at the same
@@ -225,15 +225,17 @@ async function baseline(call: () => Promise<unknown>, iterations = 3_000) {
 
 function line(name: string, rate: number, measured: { runs: Run[]; floors: { p50: number; p99: number }[] }, base: { name: string; p50: number; p99: number }[], target: string) {
   const { runs, floors } = measured;
-  const of = (xs: number[]) => (xs.length > 1 ? `${ms(median(xs))} (${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)})` : ms(xs[0]!));
+  const med = (pick: (r: Run) => number) => median(runs.map(pick));
+  /** The median, and the range when there are several runs. */
+  const spread = (xs: number[]) => (xs.length > 1 ? `${ms(median(xs))} (${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)})` : ms(xs[0]!));
   const errors = runs.reduce((a, r) => a + r.errors, 0);
   const firstError = runs.find((r) => r.firstError)?.firstError;
   const baselines = [
-    ...(floors.length ? [`bare grpc-js echo, same load p50 ${ms(median(floors.map((f) => f.p50)))} p99 ${of(floors.map((f) => f.p99))}`] : []),
+    ...(floors.length ? [`bare grpc-js echo, same load p50 ${ms(median(floors.map((f) => f.p50)))} p99 ${spread(floors.map((f) => f.p99))}`] : []),
     ...base.map((b) => `${b.name} p50 ${ms(b.p50)} p99 ${ms(b.p99)}`),
   ].join(" | ");
   console.log(
-    `${name.padEnd(44)} ${String(Math.round(rate * rateScale)).padStart(5)} rps (got ${median(runs.map((r) => r.achieved)).toFixed(0)}) p50 ${ms(median(runs.map((r) => r.p50)))} p99 ${of(runs.map((r) => r.p99))} p99.9 ${ms(median(runs.map((r) => r.p999)))} ms  errors ${errors}${firstError ? ` (${firstError})` : ""}  cpu ${median(runs.map((r) => r.cpuMicrosPerRequest)).toFixed(0)} µs/req  [${target}]  | ${baselines}`,
+    `${name.padEnd(44)} ${String(Math.round(rate * rateScale)).padStart(5)} rps (got ${med((r) => r.achieved).toFixed(0)}) p50 ${ms(med((r) => r.p50))} p99 ${spread(runs.map((r) => r.p99))} p99.9 ${ms(med((r) => r.p999))} ms  errors ${errors}${firstError ? ` (${firstError})` : ""}  cpu ${med((r) => r.cpuMicrosPerRequest).toFixed(0)} µs/req  [${target}]  | ${baselines}`,
   );
 }
 
@@ -347,7 +349,7 @@ async function withRegistry<T>(body: (registry: Awaited<ReturnType<typeof startR
 }
 
 async function main() {
-  console.log(`online serving, open loop, ${seconds} s per run after 2 s warm-up, ${roundCount} rounds (medians; p99's range in brackets); latency in ms from each call's send to the end of its response (Go load generator)`);
+  console.log(`online serving, open loop, ${seconds} s per run after 2 s warm-up, ${roundCount} rounds (medians; p99's range in parentheses); latency in ms from each call's send to the end of its response (Go load generator)`);
   await withRegistry(async (registry, offlineRoot) => {
     const schema = `online_serving_bench_${randomBytes(4).toString("hex")}`;
     const pool = new pg.Pool({ connectionString: databaseUrl, max: 8 });
