@@ -1,5 +1,5 @@
 // Everything the online-serving process reads from its environment.
-import { databaseSettings, int, natsSettings, offlineStoreSettings, onlineStoreSettings, registryClientSettings, serverSettings } from "@fti/config";
+import { bool, databaseSettings, int, natsSettings, offlineStoreSettings, onlineStoreSettings, registryClientSettings, serverSettings } from "@fti/config";
 
 // With FTI_ONLINE_STORE=postgres the online tables live in the metadata
 // database, in the online store's own schema (shared with ingestion), so this
@@ -17,5 +17,6 @@ export const onlineServingSettings = {
   predictionLogBatchSize: int("FTI_PREDICTION_LOG_BATCH_SIZE", "predictions per published prediction-log batch at most", 500, { min: 1 }),
   predictionLogFlushIntervalMs: int("FTI_PREDICTION_LOG_FLUSH_INTERVAL_MS", "longest time a prediction waits in the log buffer before it is published", 1_000, { min: 10 }),
   predictionLogBufferSize: int("FTI_PREDICTION_LOG_BUFFER_SIZE", "predictions held while NATS is slow or down; beyond this new ones are dropped and counted", 50_000, { min: 1 }),
+  preloadDeployments: bool("FTI_PRELOAD_DEPLOYMENTS", "load every deployment's model versions, feature views and fitted transformations at start, before listening; off: each loads on its first request", true),
   modelRetireGraceMs: int("FTI_MODEL_RETIRE_GRACE_MS", "longest time a replaced model version stays loaded for requests still running on it", 30_000, { min: 0 }),
 };

@@ -45,6 +45,7 @@ const server = await build({
   healthIntervalMs: config.healthIntervalMs,
   metadataResyncIntervalMs: config.metadataResyncIntervalMs,
   modelRetireGraceMs: config.modelRetireGraceMs,
+  preloadDeployments: config.preloadDeployments,
   predictionLog: { batchSize: config.predictionLogBatchSize, flushIntervalMs: config.predictionLogFlushIntervalMs, bufferSize: config.predictionLogBufferSize },
 }).listen({ host: config.host, grpcPort: config.grpcPort, webPort: config.webPort });
 shutdownOnSignals(server, config.shutdownGraceMs, async () => {

@@ -15,7 +15,7 @@ import { createModelMetrics } from "./model-metrics.js";
 import { createOnlineServing } from "./online-serving.js";
 import { createPredictionLog, type PredictionLog } from "./prediction-log.js";
 import routes from "./routes.js";
-import { createServingCatalog } from "./serving-catalog.js";
+import { createServingCatalog, type ServingCatalog } from "./serving-catalog.js";
 
 export interface OnlineServingServerDependencies {
   store: OnlineStore;
@@ -30,11 +30,51 @@ export interface OnlineServingServerDependencies {
   metadataResyncIntervalMs?: number;
   modelRetireGraceMs?: number;
   predictionLog?: { batchSize?: number; flushIntervalMs?: number; bufferSize?: number } | false;
+  /** Load every deployment in the registry before listening (default true); otherwise each loads on its first request. */
+  preloadDeployments?: boolean;
   /** The clock for TTL decisions (tests). */
   now?: () => Date;
 }
 
 export interface RunningOnlineServing extends RunningServer {}
+
+/**
+ * Every deployment in the registry, loaded and warmed before the server
+ * listens, as KServe loads its model before it reports ready: the first
+ * requests do not queue behind model loading. A registry that cannot be listed
+ * or a deployment that fails to load is logged, and loads on first use.
+ */
+async function preloadDeployments(registry: RegistryClient, catalog: ServingCatalog, logger: Logger) {
+  const started = performance.now();
+  let names: string[];
+  try {
+    names = await allDeploymentNames(registry);
+  } catch (err) {
+    logger.warn("deployments not preloaded: cannot list them", { error: (err as Error).message });
+    return;
+  }
+  const { loaded, failed } = await catalog.preload(names);
+  for (const f of failed) logger.warn("deployment not preloaded; it loads on its first request", { deployment: f.name, error: f.error });
+  logger.info("deployments preloaded", { loaded: loaded.length, failed: failed.length, ms: Math.round(performance.now() - started) });
+}
+
+async function allDeploymentNames(registry: RegistryClient): Promise<string[]> {
+  const names: string[] = [];
+  let projectToken = "";
+  do {
+    const projects = await registry.listProjects({ pageSize: 1000, pageToken: projectToken });
+    for (const project of projects.projects) {
+      let token = "";
+      do {
+        const page = await registry.listDeployments({ parent: project.name, pageSize: 1000, pageToken: token });
+        names.push(...page.deployments.map((d) => d.name));
+        token = page.nextPageToken;
+      } while (token);
+    }
+    projectToken = projects.nextPageToken;
+  } while (projectToken);
+  return names;
+}
 
 export function build(deps: OnlineServingServerDependencies) {
   const eventSubjectPrefix = deps.eventSubjectPrefix ?? "fti.events";
@@ -78,6 +118,7 @@ export function build(deps: OnlineServingServerDependencies) {
     catalog,
     predictionLog,
     async listen(options: ListenOptions): Promise<RunningOnlineServing> {
+      if (deps.preloadDeployments ?? true) await preloadDeployments(deps.registry, catalog, deps.logger);
       const running = await server.listen(options);
       return {
         ...running,

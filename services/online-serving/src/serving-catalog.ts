@@ -209,6 +209,20 @@ export function createServingCatalog(options: ServingCatalogOptions) {
     for (const map of maps) for (const dep of map.dependencies()) metadata.invalidate(dep);
     for (const map of maps) await Promise.all(map.names().map((name) => map.rebuild(name)));
   }
+  /**
+   * Loads deployments before traffic arrives (at start, before listening):
+   * their model versions (warmed), feature views and fitted transformations.
+   * One that fails is left to load, and to report its error, on its first
+   * request; the others are not held up by it.
+   */
+  async function preload(names: readonly string[]): Promise<{ loaded: string[]; failed: { name: string; error: string }[] }> {
+    const results = await Promise.allSettled(names.map((name) => deployments.get(name)));
+    const loaded: string[] = [];
+    const failed: { name: string; error: string }[] = [];
+    results.forEach((r, i) => (r.status === "fulfilled" ? loaded.push(names[i]!) : failed.push({ name: names[i]!, error: (r.reason as Error).message })));
+    return { loaded, failed };
+  }
+
   const resyncTimer = options.resyncIntervalMs ? setInterval(() => void resync().catch((err) => logger.warn("metadata resync failed", { error: (err as Error).message })), options.resyncIntervalMs) : undefined;
   resyncTimer?.unref();
 
@@ -219,6 +233,9 @@ export function createServingCatalog(options: ServingCatalogOptions) {
     model: (name: string) => inferenceModels.get(name),
     /** The model versions loaded for OIP, for ModelReady and ServerReady. */
     loadedModelNames: () => inferenceModels.names(),
+    /** The deployments loaded (or loading) now. */
+    loadedDeploymentNames: () => deployments.names(),
+    preload,
     changed,
     resync,
     async close() {

@@ -95,6 +95,32 @@ export async function startServing(options: { store?: OnlineStore; closeStore?: 
   };
 }
 
+/** Another online-serving process on the same registry, store and offline root (a restart, a second replica). */
+export async function startReplica(h: ServingHarness, overrides: Partial<OnlineServingServerDependencies> = {}) {
+  const built = build({
+    store: h.store,
+    registry: createRegistryClient(h.registry.server.grpcAddress),
+    nats: h.registry.nats,
+    logger: silentLogger,
+    offlineRoot: h.offlineRoot,
+    eventSubjectPrefix: h.registry.subjectPrefix,
+    predictionLog: false,
+    ...overrides,
+  });
+  const server = await built.listen({ grpcPort: 0, webPort: 0 });
+  const client = grpcChannel(server.grpcAddress);
+  return {
+    built,
+    async call<I extends DescMessage, O extends DescMessage>(method: DescMethod & { input: I; output: O }, request: MessageInitShape<I>): Promise<MessageShape<O>> {
+      return (await unary(client, method, request, { deadlineMs: 10_000 })).response;
+    },
+    async close() {
+      client.close();
+      await server.shutdown(1_000);
+    },
+  };
+}
+
 // ---- registering resources -------------------------------------------------
 
 type GroupInit = MessageInitShape<typeof FeatureGroupMessage>;

@@ -8,7 +8,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { EventSchema, type PredictionLogBatch } from "@fti/proto/fti/events/v1/events_pb";
 import type { TrainingDataset } from "@fti/proto/fti/registry/v1/training_dataset_pb";
 import { decodeRecordBatch } from "@fti/record-batch";
-import { createReadyDataset, rpc, serving, startServing, statusOf, type ServingHarness } from "./harness.js";
+import { createReadyDataset, rpc, serving, startReplica, startServing, statusOf, type ServingHarness } from "./harness.js";
 import { dot, modelFeatures, registerLinear } from "./models.js";
 import { at, byName, createShop, entities, project, requestData, viewColumns } from "./shop.js";
 
@@ -125,5 +125,33 @@ describe("Predict", () => {
     const noRequest = await statusOf(predict(`projects/${project}/deployments/single`, { requestData: undefined }));
     expect(noRequest.code).toBe(status.INVALID_ARGUMENT);
     expect(noRequest.details).toContain("amount");
+  });
+
+  it("loads every deployment before it listens; one that cannot load fails only its own requests, on first use", async () => {
+    const good = await deploy("preloaded", [{ model: v1, weight: 100 }]);
+    const corrupt = (await registerLinear(h, "churn", dataset.name, w1, 0, { corrupt: true })).name;
+    const broken = await deploy("preload_broken", [{ model: corrupt, weight: 100 }]);
+
+    const lazy = await startReplica(h, { preloadDeployments: false });
+    try {
+      expect(lazy.built.catalog.loadedDeploymentNames()).toEqual([]);
+    } finally {
+      await lazy.close();
+    }
+
+    const replica = await startReplica(h);
+    try {
+      // Loaded at start, before any request named it.
+      const loaded = replica.built.catalog.loadedDeploymentNames();
+      expect(loaded).toContain(good.name);
+      expect(loaded).not.toContain(broken.name);
+      const res = await replica.call(serving.predict, { deployment: good.name, entities: entities([1n, 2n]), requestData: requestData([100, 300]) });
+      expect(res.model).toBe(v1);
+      const failed = await statusOf(replica.call(serving.predict, { deployment: broken.name, entities: entities([1n]), requestData: requestData([100]) }));
+      expect(failed.code).toBe(status.FAILED_PRECONDITION);
+      expect(failed.details).toContain(corrupt);
+    } finally {
+      await replica.close();
+    }
   });
 });
