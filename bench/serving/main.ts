@@ -26,7 +26,7 @@ import pg from "pg";
 import { fileURLToPath } from "node:url";
 import * as ort from "onnxruntime-node";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { createCassandraOnlineStore, createPostgresOnlineStore, type OnlineStore, type OnlineTable } from "@fti/online-store";
+import { createCassandraOnlineStore, createPostgresOnlineStore, postgresOnlineStorePoolConfig, type OnlineStore, type OnlineTable } from "@fti/online-store";
 import { treeEnsembleModel, type Tree, type TreeNode } from "@fti/onnx";
 import { ScalarType } from "@fti/proto/fti/common/v1/types_pb";
 import { TensorDataType } from "@fti/proto/fti/registry/v1/model_pb";
@@ -352,7 +352,7 @@ async function main() {
   console.log(`online serving, open loop, ${seconds} s per run after 2 s warm-up, ${roundCount} rounds (medians; p99's range in parentheses); latency in ms from each call's send to the end of its response (Go load generator)`);
   await withRegistry(async (registry, offlineRoot) => {
     const schema = `online_serving_bench_${randomBytes(4).toString("hex")}`;
-    const pool = new pg.Pool({ connectionString: databaseUrl, max: 8 });
+    const pool = new pg.Pool({ ...postgresOnlineStorePoolConfig(databaseUrl), max: 8 });
     const store = createPostgresOnlineStore({ pool, schema });
     try {
       await runStore("postgres", { registry, store, offlineRoot }, { FTI_ONLINE_STORE: "postgres", FTI_DATABASE_URL: databaseUrl, FTI_ONLINE_POSTGRES_SCHEMA: schema }, true);

@@ -1,4 +1,4 @@
 export * from "./online-store.js";
-export { createPostgresOnlineStore, type PostgresOnlineStoreOptions } from "./postgres.js";
+export { createPostgresOnlineStore, postgresOnlineStorePoolConfig, type PostgresOnlineStoreOptions } from "./postgres.js";
 export { createCassandraOnlineStore, writeTimestampMicros, type CassandraOnlineStoreOptions, type ConsistencyName } from "./cassandra.js";
 export { createOnlineStore, type OnlineStoreConfig } from "./factory.js";

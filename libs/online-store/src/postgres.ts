@@ -68,8 +68,25 @@ const maxReadsInFlight = 4;
 /** Most keys of one statement in a round trip. */
 const maxCoalescedKeys = 1_000;
 
+/**
+ * The settings of a pool of the online store's own (and of a caller's pool
+ * made for it). Reads are prepared statements keyed by `= ANY($1)`. Under
+ * Postgres's default plan_cache_mode (auto) they are planned again at every
+ * execution: the generic plan's estimate for an array of unknown length never
+ * beats a one-key custom plan, though both are the same primary-key index
+ * scan. A generic plan saves about 30 µs of Postgres CPU per statement (80 →
+ * 48 µs on PG 15, a 1-key read of 27 columns). Postgres 12 or newer.
+ */
+export function postgresOnlineStorePoolConfig(connectionString: string): pg.PoolConfig {
+  return { connectionString, options: "-c plan_cache_mode=force_generic_plan" };
+}
+
 export interface PostgresOnlineStoreOptions {
-  /** A pool owned by the caller (not ended by close()), or a connection string for a pool of our own. */
+  /**
+   * A pool owned by the caller (not ended by close()), or a connection string
+   * for a pool of our own. A caller's pool is best made with
+   * postgresOnlineStorePoolConfig().
+   */
   pool?: pg.Pool;
   connectionString?: string;
   /** The Postgres schema holding the online tables. Default "online_store". */
@@ -115,7 +132,7 @@ const maxParameters = 65_000;
 
 export function createPostgresOnlineStore(options: PostgresOnlineStoreOptions): OnlineStore {
   if (!options.pool && !options.connectionString) throw new Error("createPostgresOnlineStore needs a pool or a connectionString");
-  const pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString });
+  const pool = options.pool ?? new pg.Pool(postgresOnlineStorePoolConfig(options.connectionString!));
   const ownsPool = !options.pool;
   const schemaName = options.schema ?? "online_store";
   const logger = options.logger ?? silentLogger;

@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { NotFoundError, UnavailableError } from "@fti/errors";
-import { createOnlineStore, createPostgresOnlineStore, tableName, type OnlineTable } from "../src/index.js";
+import { createOnlineStore, createPostgresOnlineStore, postgresOnlineStorePoolConfig, tableName, type OnlineTable } from "../src/index.js";
 import { onlineStoreConformance } from "./conformance.js";
 
 const connectionString = process.env.FTI_TEST_POSTGRES ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -13,7 +13,7 @@ const uniqueSchema = () => `online_test_${randomBytes(4).toString("hex")}`;
 
 onlineStoreConformance("postgres", async () => {
   const schema = uniqueSchema();
-  const pool = new pg.Pool({ connectionString, max: 4 });
+  const pool = new pg.Pool({ ...postgresOnlineStorePoolConfig(connectionString), max: 4 });
   const store = createPostgresOnlineStore({ pool, schema });
   return {
     store,
@@ -50,6 +50,32 @@ describe("postgres online store", () => {
     } finally {
       await store.close();
     }
+  });
+
+  it("plans a read statement once per connection with its pool settings; Postgres's default re-plans it at every read", async () => {
+    const table: OnlineTable = {
+      project: "p",
+      featureGroup: "plans",
+      version: 1,
+      schema: { primaryKey: ["id"], eventTime: "ts", features: [{ name: "id", type: "int64" }, { name: "ts", type: "timestamp" }, { name: "x", type: "double" }] },
+    };
+    // Plans of the store's prepared read on the pool's one connection, after 20 reads.
+    async function plansAfterReads(config: pg.PoolConfig) {
+      const pool = new pg.Pool({ ...config, max: 1 });
+      const store = createPostgresOnlineStore({ pool, schema });
+      try {
+        await store.ensureTable(table);
+        await store.upsert(table, [{ id: 1n, ts: new Date(), x: 0.5 }]);
+        for (let i = 0; i < 20; i++) expect((await store.read(table, [{ id: 1n }]))[0]!.values.x).toBe(0.5);
+        const { rows } = await pool.query<{ generic: number; custom: number }>("SELECT sum(generic_plans)::int AS generic, sum(custom_plans)::int AS custom FROM pg_prepared_statements WHERE statement LIKE '%FROM%plans%= ANY%'");
+        return rows[0]!;
+      } finally {
+        await store.close();
+        await pool.end();
+      }
+    }
+    expect(await plansAfterReads(postgresOnlineStorePoolConfig(connectionString))).toEqual({ generic: 20, custom: 0 });
+    expect((await plansAfterReads({ connectionString })).custom).toBeGreaterThanOrEqual(5);
   });
 
   it("reads several tables in one round trip; a table dropped under it fails only its own reads, on every connection", async () => {

@@ -12,7 +12,7 @@ import pg from "pg";
 import type { DescMessage, DescMethod, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { createLogger, silentLogger } from "@fti/logger";
-import { createPostgresOnlineStore, type OnlineStore, type OnlineTable } from "@fti/online-store";
+import { createPostgresOnlineStore, postgresOnlineStorePoolConfig, type OnlineStore, type OnlineTable } from "@fti/online-store";
 import { TrainingDataset_State } from "@fti/proto/fti/registry/v1/training_dataset_pb";
 import type { FeatureGroupSchema as FeatureGroupMessage } from "@fti/proto/fti/registry/v1/feature_group_pb";
 import type { FeatureViewSchema } from "@fti/proto/fti/registry/v1/feature_view_pb";
@@ -49,7 +49,7 @@ export interface ServingHarness {
 export async function startServing(options: { store?: OnlineStore; closeStore?: () => Promise<void>; overrides?: Partial<OnlineServingServerDependencies> } = {}): Promise<ServingHarness> {
   const registry = await startRegistry();
   const schema = `online_serving_test_${randomBytes(4).toString("hex")}`;
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 8 });
+  const pool = new pg.Pool({ ...postgresOnlineStorePoolConfig(databaseUrl), max: 8 });
   const store = options.store ?? createPostgresOnlineStore({ pool, schema });
   const offlineRoot = await mkdtemp(join(tmpdir(), "fti-serving-"));
   const clock: { now: Date | undefined } = { now: undefined };
