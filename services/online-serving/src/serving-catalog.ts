@@ -213,13 +213,24 @@ export function createServingCatalog(options: ServingCatalogOptions) {
    * Loads deployments before traffic arrives (at start, before listening):
    * their model versions (warmed), feature views and fitted transformations.
    * One that fails is left to load, and to report its error, on its first
-   * request; the others are not held up by it.
+   * request; the others are not held up by it. A few load at a time, so a
+   * registry of many deployments does not load every model at once.
    */
-  async function preload(names: readonly string[]): Promise<{ loaded: string[]; failed: { name: string; error: string }[] }> {
-    const results = await Promise.allSettled(names.map((name) => deployments.get(name)));
+  async function preload(names: readonly string[], concurrency = 4): Promise<{ loaded: string[]; failed: { name: string; error: string }[] }> {
     const loaded: string[] = [];
     const failed: { name: string; error: string }[] = [];
-    results.forEach((r, i) => (r.status === "fulfilled" ? loaded.push(names[i]!) : failed.push({ name: names[i]!, error: (r.reason as Error).message })));
+    let next = 0;
+    async function loadNext(): Promise<void> {
+      for (let name = names[next++]; name !== undefined; name = names[next++]) {
+        try {
+          await deployments.get(name);
+          loaded.push(name);
+        } catch (err) {
+          failed.push({ name, error: (err as Error).message });
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(concurrency, names.length) }, loadNext));
     return { loaded, failed };
   }
 
