@@ -1,3 +1,4 @@
+export { ColumnBuilder } from "./column-builder.js";
 export { decodeRecordBatch } from "./decode.js";
 export {
   encodeRecordBatch,

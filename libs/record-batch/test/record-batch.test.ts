@@ -6,6 +6,7 @@ import { FeatureSchemaSchema } from "@fti/proto/fti/common/v1/types_pb";
 import { InvalidArgumentError } from "@fti/errors";
 import type { Value } from "@fti/schema";
 import {
+  ColumnBuilder,
   decodeRecordBatch,
   encodeRecordBatch,
   withEncodedField,
@@ -112,6 +113,32 @@ describe("encodeRecordBatch from typed arrays", () => {
   it("rejects an array of the wrong type or too short", () => {
     expect(() => encodeRecordBatch(2, [{ name: "x", type: "double", data: new Float32Array(2) }])).toThrow("Float64Array");
     expect(() => encodeRecordBatch(3, [{ name: "x", type: "double", data: new Float64Array(2) }])).toThrow("2 values for 3 rows");
+  });
+});
+
+describe("ColumnBuilder", () => {
+  it("builds, value by value and past its first capacity, exactly the batch of the same values", () => {
+    // Capacity 2: every column grows several times over 9 rows.
+    const builders = columns.map((c) => new ColumnBuilder(c.name, c.type, 2));
+    for (let i = 0; i < rowCount; i++) builders.forEach((b, j) => b.append(columns[j]!.values[i]!));
+    expect(builders.map((b) => b.length)).toEqual(columns.map(() => rowCount));
+    const built = builders.map((b) => b.column());
+    // Fixed-width columns are held as typed arrays, the rest as values.
+    expect(built.filter((c) => "data" in c).map((c) => c.name)).toEqual(["ok", "n32", "n64", "f", "d", "ts"]);
+    expect(Buffer.from(encodeRecordBatch(rowCount, built)).equals(Buffer.from(encodeRecordBatch(rowCount, columns)))).toBe(true);
+  });
+
+  it("carries no bitmap without a null, and an all-null column decodes to nulls", () => {
+    const valid = new ColumnBuilder("d", "double");
+    const nulls = new ColumnBuilder("n", "int64");
+    for (let i = 0; i < 100; i++) {
+      valid.append(i / 2);
+      nulls.append(null);
+    }
+    expect((valid.column() as FixedWidthColumn).validity).toBeUndefined();
+    const decoded = decodeRecordBatch(fromBinary(RecordBatchSchema, encodeRecordBatch(100, [valid.column(), nulls.column()])));
+    expect(decoded.columns.d).toEqual(Array.from({ length: 100 }, (_, i) => i / 2));
+    expect(decoded.columns.n).toEqual(new Array(100).fill(null));
   });
 });
 

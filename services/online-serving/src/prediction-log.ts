@@ -16,8 +16,7 @@ import type { Logger } from "@fti/logger";
 import { EventSchema } from "@fti/proto/fti/events/v1/events_pb";
 import { PredictionLogSchema, type PredictionLog as PredictionLogMessage } from "@fti/proto/fti/events/v1/events_pb";
 import { create } from "@bufbuild/protobuf";
-import { encodeRecordBatch, withEncodedField, type TypedColumn } from "@fti/record-batch";
-import type { Value } from "@fti/schema";
+import { ColumnBuilder, encodeRecordBatch, withEncodedField, type TypedColumn } from "@fti/record-batch";
 
 export interface PredictionRecord {
   deployment: string;
@@ -242,19 +241,22 @@ class LogBuilder {
 /** Columns filled record by record; a column a record lacks is null in its rows. */
 class ColumnsBuilder {
   private rows = 0;
-  private readonly columns = new Map<string, { name: string; type: TypedColumn["type"]; values: Value[] }>();
+  private readonly columns = new Map<string, ColumnBuilder>();
 
   add(columns: readonly TypedColumn[], rowCount: number) {
     for (const c of columns) {
       let column = this.columns.get(c.name);
-      if (!column) this.columns.set(c.name, (column = { name: c.name, type: c.type, values: new Array<Value>(this.rows).fill(null) }));
-      for (let i = 0; i < rowCount; i++) column.values.push(c.values[i] ?? null);
+      if (!column) {
+        this.columns.set(c.name, (column = new ColumnBuilder(c.name, c.type)));
+        for (let i = 0; i < this.rows; i++) column.append(null);
+      }
+      for (let i = 0; i < rowCount; i++) column.append(c.values[i] ?? null);
     }
     this.rows += rowCount;
-    for (const column of this.columns.values()) while (column.values.length < this.rows) column.values.push(null);
+    for (const column of this.columns.values()) while (column.length < this.rows) column.append(null);
   }
 
   encoded(): Uint8Array {
-    return encodeRecordBatch(this.rows, [...this.columns.values()]);
+    return encodeRecordBatch(this.rows, [...this.columns.values()].map((c) => c.column()));
   }
 }

@@ -76,4 +76,33 @@ describe("prediction log", () => {
       await log.close();
     }
   });
+
+  it("logs the features each record has column by column: nulls kept, a column a record lacks null in its rows", async () => {
+    await ensureStream(nats, { name: stream, subjects: [`${prefix}.>`] });
+    const log = createPredictionLog({ nats, eventSubjectPrefix: prefix, logger: silentLogger, batchSize: 100, flushIntervalMs: 60_000 });
+    const sub = nats.subscribe(`${prefix}.serving.predictions.p.d`);
+    const batches: PredictionLogBatch[] = [];
+    void (async () => {
+      for await (const m of sub) {
+        const e = fromBinary(EventSchema, m.data);
+        if (e.payload.case === "predictionLogBatch") batches.push(e.payload.value);
+      }
+    })();
+    try {
+      const at = new Date("2026-03-04T05:06:07.008Z");
+      log.append({ ...record("a", 1), features: [{ name: "x", type: "double", values: [null] }] });
+      log.append({ ...record("b", 2), rowCount: 2, entities: [{ name: "id", type: "int64", values: [2n, 3n] }], features: [{ name: "x", type: "double", values: [4, 6] }, { name: "seen", type: "timestamp", values: [at, null] }, { name: "city", type: "string", values: ["Oslo", null] }], outputs: [{ name: "score", type: "float", values: [2, 3] }] });
+      log.append(record("c", 4));
+      await log.flush();
+      await expect.poll(() => batches.length).toBe(1);
+      const [entry] = batches[0]!.logs;
+      expect(entry!.requestIds).toEqual(["a", "b", "b", "c"]);
+      expect(decodeRecordBatch(entry!.entities!).columns.id).toEqual([1n, 2n, 3n, 1n]);
+      expect(decodeRecordBatch(entry!.features!).columns).toEqual({ x: [null, 4, 6, 8], seen: [null, at, null, null], city: [null, "Oslo", null, null] });
+      expect(decodeRecordBatch(entry!.outputs!).columns.score).toEqual([1, 2, 3, 4]);
+    } finally {
+      sub.unsubscribe();
+      await log.close();
+    }
+  });
 });
