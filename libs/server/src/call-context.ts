@@ -5,6 +5,12 @@ import * as grpc from "@grpc/grpc-js";
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextValues, type ContextValues, type HandlerContext } from "@connectrpc/connect";
 
+/** What a grpc-js call says about a client's cancel. */
+export interface CancelSource {
+  cancelled?: boolean;
+  on(event: "cancelled", listener: () => void): unknown;
+}
+
 export class GrpcCallContext implements HandlerContext {
   readonly protocolName = "grpc";
   readonly requestMethod = "POST";
@@ -18,6 +24,7 @@ export class GrpcCallContext implements HandlerContext {
   private responseHeaders: Headers | undefined;
   private responseTrailers: Headers | undefined;
   private contextValues: ContextValues | undefined;
+  private cancelSource: CancelSource | undefined;
 
   constructor(
     readonly method: DescMethod,
@@ -41,8 +48,29 @@ export class GrpcCallContext implements HandlerContext {
     if (!this.controller) {
       this.controller = new AbortController();
       if (this.aborted) this.controller.abort(this.abortReason);
+      this.listenForCancel();
     }
     return this.controller.signal;
+  }
+
+  /**
+   * Aborts this context when the client cancels `call`. Only the signal can
+   * show a cancel, so the listener is added only once a handler has read it:
+   * a handler that never does costs none.
+   */
+  watchCancel(call: CancelSource): void {
+    this.cancelSource = call;
+    if (this.controller) this.listenForCancel();
+  }
+
+  private listenForCancel() {
+    const call = this.cancelSource;
+    if (!call || this.finished) return;
+    if (call.cancelled) this.abort(new ConnectError("the client cancelled the call", Code.Canceled));
+    // grpc-js also emits "cancelled" after many normal completions: a finished call is left alone.
+    call.on("cancelled", () => {
+      if (!this.finished) this.abort(new ConnectError("the client cancelled the call", Code.Canceled));
+    });
   }
   timeoutMs = (): number | undefined => (Number.isFinite(this.deadlineMs) ? this.deadlineMs - Date.now() : undefined);
   get requestHeader(): Headers {

@@ -8,7 +8,7 @@ import { create, fromBinary, toBinary, type DescMessage, type DescMethod, type M
 import { anyPack } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type MethodImplSpec, type ServiceImplSpec } from "@connectrpc/connect";
 import { StatusSchema } from "@fti/proto/google/rpc/status_pb";
-import { GrpcCallContext } from "./call-context.js";
+import { GrpcCallContext, type CancelSource } from "./call-context.js";
 
 const identity = (value: Buffer) => value;
 
@@ -70,17 +70,9 @@ function contextFor(call: AnyCall, method: DescMethod, { inFlight }: GrpcService
   return ctx;
 }
 
-/**
- * Aborts the context when the client cancels. Only calls that go async need it
- * (grpc-js reports a cancel on a later tick), which spares the sync path a
- * listener. grpc-js also emits "cancelled" after many normal completions, so a
- * finished call is left alone.
- */
+/** Aborts the context when the client cancels. Only calls that go async need it (grpc-js reports a cancel on a later tick). */
 function watchCancel(call: AnyCall, ctx: GrpcCallContext) {
-  if ((call as { cancelled?: boolean }).cancelled) ctx.abort(new ConnectError("the client cancelled the call", Code.Canceled));
-  (call as grpc.ServerUnaryCall<Buffer, Buffer>).on("cancelled", () => {
-    if (!ctx.finished) ctx.abort(new ConnectError("the client cancelled the call", Code.Canceled));
-  });
+  ctx.watchCancel(call as CancelSource);
 }
 
 /** Ends a unary or client-streaming call; module-level so the sync path allocates no closures. */

@@ -110,6 +110,22 @@ describe("gRPC listener (grpc-js)", () => {
     expect(err.code).toBe(grpc.status.UNIMPLEMENTED);
   });
 
+  it("aborts a unary handler's signal when the client cancels", async () => {
+    const before = probe.aborted;
+    const call = client.makeUnaryRequest(
+      "/fti.testing.v1.EchoService/Echo",
+      (v: object) => Buffer.from(toBinary(EchoService.method.echo.input, create(EchoService.method.echo.input, v as never))),
+      (b: Buffer) => b,
+      { message: "slow", delayMs: 5000 },
+      () => {},
+    );
+    await sleep(150);
+    call.cancel();
+    const deadline = Date.now() + 2000;
+    while (probe.aborted === before && Date.now() < deadline) await sleep(20);
+    expect(probe.aborted).toBe(before + 1);
+  });
+
   it("propagates the deadline into the handler, which stops", async () => {
     const before = probe.aborted;
     const started = Date.now();
