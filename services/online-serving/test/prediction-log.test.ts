@@ -42,6 +42,20 @@ const record = (requestId: string, score: number): PredictionRecord => ({
   outputs: [{ name: "score", type: "float", values: [score] }],
 });
 
+/** The prediction-log batches published from now on for deployment p/d (a stream covers the subject, so publishing succeeds). */
+async function receiveBatches() {
+  await ensureStream(nats, { name: stream, subjects: [`${prefix}.>`] });
+  const sub = nats.subscribe(`${prefix}.serving.predictions.p.d`);
+  const batches: PredictionLogBatch[] = [];
+  void (async () => {
+    for await (const m of sub) {
+      const e = fromBinary(EventSchema, m.data);
+      if (e.payload.case === "predictionLogBatch") batches.push(e.payload.value);
+    }
+  })();
+  return { sub, batches };
+}
+
 describe("prediction log", () => {
   it("drops and counts what does not fit while NATS refuses, then publishes the rest with the count", async () => {
     let dropped = 0;
@@ -54,15 +68,7 @@ describe("prediction log", () => {
       expect(dropped).toBe(5);
       expect(log.buffered).toBe(5);
 
-      await ensureStream(nats, { name: stream, subjects: [`${prefix}.>`] });
-      const sub = nats.subscribe(`${prefix}.serving.predictions.p.d`);
-      const batches: PredictionLogBatch[] = [];
-      void (async () => {
-        for await (const m of sub) {
-          const e = fromBinary(EventSchema, m.data);
-          if (e.payload.case === "predictionLogBatch") batches.push(e.payload.value);
-        }
-      })();
+      const { sub, batches } = await receiveBatches();
       await log.flush();
       await expect.poll(() => batches.length).toBe(1);
       sub.unsubscribe();
@@ -78,16 +84,8 @@ describe("prediction log", () => {
   });
 
   it("logs the features each record has column by column: nulls kept, a column a record lacks null in its rows", async () => {
-    await ensureStream(nats, { name: stream, subjects: [`${prefix}.>`] });
     const log = createPredictionLog({ nats, eventSubjectPrefix: prefix, logger: silentLogger, batchSize: 100, flushIntervalMs: 60_000 });
-    const sub = nats.subscribe(`${prefix}.serving.predictions.p.d`);
-    const batches: PredictionLogBatch[] = [];
-    void (async () => {
-      for await (const m of sub) {
-        const e = fromBinary(EventSchema, m.data);
-        if (e.payload.case === "predictionLogBatch") batches.push(e.payload.value);
-      }
-    })();
+    const { sub, batches } = await receiveBatches();
     try {
       const at = new Date("2026-03-04T05:06:07.008Z");
       log.append({ ...record("a", 1), features: [{ name: "x", type: "double", values: [null] }] });
