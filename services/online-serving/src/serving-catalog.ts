@@ -209,6 +209,7 @@ export function createServingCatalog(options: ServingCatalogOptions) {
     for (const map of maps) for (const dep of map.dependencies()) metadata.invalidate(dep);
     for (const map of maps) await Promise.all(map.names().map((name) => map.rebuild(name)));
   }
+
   /**
    * Loads deployments before traffic arrives (at start, before listening):
    * their model versions (warmed), feature views and fitted transformations.
