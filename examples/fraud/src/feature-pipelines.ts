@@ -5,6 +5,7 @@ import { Commit_Source } from "@fti/proto/fti/ingestion/v1/ingestion_pb";
 import type { RecordBatch } from "@fti/proto/fti/common/v1/record_batch_pb";
 import { recordBatchMessage } from "@fti/record-batch";
 import type { FeatureType, Value } from "@fti/schema";
+import { seededRandom } from "@fti/testkit/random";
 import {
   cardActivityBatch,
   cardActivityColumns,
@@ -15,7 +16,7 @@ import {
   transactionTable,
   type ColumnTable,
 } from "./features.js";
-import { DAY_MS, prng, type Transaction } from "./generator.js";
+import { DAY_MS, type Transaction } from "./generator.js";
 import { waitFor, type Platform } from "./platform.js";
 
 export interface FeatureGroups {
@@ -115,7 +116,7 @@ export function createStreamingPipeline(platform: Platform, project: string, gro
         txRows.push({ tx_id: t.txId, ts: new Date(t.tsMs), card_id: t.cardId, merchant_id: t.merchantId, amount: t.amount, hour: t.hour, is_fraud: t.isFraud });
         cardRows.push(aggregator.add(t));
       }
-      const rand = prng(options.seed * 1000 + day);
+      const rand = seededRandom(options.seed * 1000 + day);
       const order = txRows.map((_, i) => i);
       for (let i = order.length - 1; i > 0; i--) {
         const j = Math.floor(rand() * (i + 1));

@@ -15,6 +15,7 @@
 // Drift (on the drifted live days): every amount is scaled up (a price change),
 // and fraud bursts switch to smaller amounts spread over more transactions,
 // so a model trained on history sees a shifted world.
+import { seededRandom } from "@fti/testkit/random";
 
 export interface GeneratorOptions {
   seed: number;
@@ -54,18 +55,6 @@ export interface GeneratedData {
 
 export const DAY_MS = 86_400_000;
 
-/** mulberry32: small, fast, good enough for synthetic data, identical everywhere. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function normal(rand: () => number): number {
   const u = Math.max(rand(), 1e-12);
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
@@ -104,7 +93,7 @@ function cumulate(weights: number[]): number[] {
 const hourProfile = cumulate([1, 0.6, 0.4, 0.3, 0.3, 0.5, 1.5, 3, 4.5, 5, 5.5, 6, 6.5, 6, 5.5, 5.5, 6, 6.5, 7, 6.5, 5, 4, 3, 2]);
 
 export function generate(options: GeneratorOptions): GeneratedData {
-  const rand = prng(options.seed);
+  const rand = seededRandom(options.seed);
   const startMs = options.start.getTime();
 
   const merchantIds = Array.from({ length: options.merchants }, (_, j) => `m${String(j + 1).padStart(4, "0")}`);
