@@ -88,18 +88,15 @@ export async function readFeatureVectors(store: OnlineStore, plan: FeatureViewPl
   // present entity holds a null: the columns of one read share those
   // (read-only) arrays. Fifty small arrays per call were a visible share of
   // a one-entity read's garbage.
-  const eventMicrosOf = rows.map((source) => {
+  const perRead = rows.map((source) => {
     const eventMicros = new BigInt64Array(n);
-    for (let i = 0; i < n; i++) {
-      const eventTime = source[i]!.eventTime;
-      if (eventTime) eventMicros[i] = BigInt(eventTime.getTime()) * 1000n;
-    }
-    return eventMicros;
-  });
-  const statusesOf = rows.map((source) => {
     const statuses = new Uint8Array(n);
-    for (let i = 0; i < n; i++) statuses[i] = fromStore[source[i]!.status];
-    return statuses;
+    for (let i = 0; i < n; i++) {
+      const { eventTime, status } = source[i]!;
+      if (eventTime) eventMicros[i] = BigInt(eventTime.getTime()) * 1000n;
+      statuses[i] = fromStore[status];
+    }
+    return { eventMicros, statuses };
   });
   const columns: VectorColumn[] = [];
   for (const out of plan.outputs) {
@@ -115,12 +112,13 @@ export async function readFeatureVectors(store: OnlineStore, plan: FeatureViewPl
         if (value === null) presentNulls = true;
       } else values[i] = null;
     }
-    let statuses = statusesOf[out.read]!;
+    const shared = perRead[out.read]!;
+    let statuses = shared.statuses;
     if (presentNulls) {
       statuses = statuses.slice();
       for (let i = 0; i < n; i++) if (statuses[i] === Status.PRESENT && values[i] === null) statuses[i] = Status.NULL_VALUE;
     }
-    columns.push({ name: out.name, type: out.type, values, statuses, eventMicros: eventMicrosOf[out.read]! });
+    columns.push({ name: out.name, type: out.type, values, statuses, eventMicros: shared.eventMicros });
   }
   // Without on-demand features the looked-up columns are already every output, in view order.
   if (!plan.onDemand) return { rowCount: n, columns };
