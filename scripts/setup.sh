@@ -18,7 +18,7 @@ command -v h2load >/dev/null || need+=(nghttp2-client)
 # bench/serving's load generator (Go); only for `make bench` (FTI_BENCH=1), not the tests.
 if [ "${FTI_BENCH:-}" = 1 ]; then
   command -v go >/dev/null || need+=(golang-go)
-  [ -d /usr/share/gocode/src/google.golang.org/grpc ] || need+=(golang-google-grpc-dev)
+  [ -d /usr/share/gocode/src/golang.org/x/net/http2 ] || need+=(golang-golang-x-net-dev)
 fi
 command -v java >/dev/null || need+=(openjdk-17-jre-headless)
 command -v pg_isready >/dev/null || need+=(postgresql)

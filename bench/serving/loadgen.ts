@@ -1,5 +1,5 @@
 // Runs bench/serving's open-loop load generator (loadgen/main.go, built here
-// on first use with Debian's golang-go and golang-google-grpc-dev).
+// on first use with Debian's golang-go and golang-golang-x-net-dev).
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -32,6 +32,8 @@ export interface OpenLoopResult {
   max: number;
   /** How late the generator's timer sent calls (p99, ms). */
   lateP99: number;
+  /** The generator's own CPU per call (µs). */
+  cpuMicrosPerCall: number;
 }
 
 const source = fileURLToPath(new URL("./loadgen/main.go", import.meta.url));
@@ -47,7 +49,7 @@ export function loadgenBinary(): string {
       stdio: ["ignore", "inherit", "inherit"],
     });
   } catch (err) {
-    throw new Error(`building bench/serving/loadgen failed (needs: apt-get install golang-go golang-google-grpc-dev): ${(err as Error).message}`);
+    throw new Error(`building bench/serving/loadgen failed (needs: apt-get install golang-go golang-golang-x-net-dev): ${(err as Error).message}`);
   }
   return binary;
 }
@@ -70,9 +72,10 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
     const out = await new Promise<string>((resolve, reject) => {
       // BENCH_LOADGEN_CPUS pins the load generator (taskset), e.g. away from the server's core.
       const pin = process.env.BENCH_LOADGEN_CPUS ? ["taskset", "-c", process.env.BENCH_LOADGEN_CPUS] : [];
+      // BENCH_CONNS: HTTP/2 connections the calls are spread over (1, as one client process would).
       const child = spawn(
         pin.length ? "taskset" : loadgenBinary(),
-        [...pin.slice(1), ...(pin.length ? [loadgenBinary()] : []),"-addr", options.address, "-method", options.method, "-bodies", bodies, "-rate", String(options.rate), "-seconds", String(options.seconds), "-warmup", String(options.warmupSeconds)],
+        [...pin.slice(1), ...(pin.length ? [loadgenBinary()] : []), "-addr", options.address, "-method", options.method, "-bodies", bodies, "-rate", String(options.rate), "-seconds", String(options.seconds), "-warmup", String(options.warmupSeconds), "-conns", process.env.BENCH_CONNS ?? "1"],
         { stdio: ["ignore", "pipe", "inherit"] },
       );
       let text = "";

@@ -6,7 +6,7 @@
 // through its environment to the registry, NATS subjects, online store schema
 // and offline root that this process sets up; its CPU per request is read from
 // /proc/<pid>/stat. The load comes from a Go process (bench/serving/loadgen,
-// built on first use: Debian golang-go + golang-google-grpc-dev); the raw
+// built on first use: Debian golang-go + golang-golang-x-net-dev); the raw
 // baselines run in this one. Postgres (FTI_TEST_DATABASE_URL or
 // 127.0.0.1:5432), NATS (127.0.0.1:4222) and Cassandra (FTI_TEST_CASSANDRA, or
 // a 2.1 test node started here). Targets: 1 entity × 50 features from 2 groups
@@ -148,7 +148,7 @@ async function load(server: Server, method: "GetFeatureVectors" | "Predict", req
     const byKind = new Map<string, number[]>();
     for (const g of server.gcPauses) byKind.set(g.kind, [...(byKind.get(g.kind) ?? []), g.ms]);
     const gcText = [...byKind].map(([k, xs]) => `${k}: n=${xs.length} total=${xs.reduce((a, b) => a + b, 0).toFixed(1)}ms max=${Math.max(...xs).toFixed(1)}ms >5ms=${xs.filter((x) => x > 5).length}`).join("; ");
-    console.log(`  [diag ${profileName}] postgres cpu ${(pgCpu / (seconds + warmupSeconds) * 100).toFixed(0)}% of a core; server cpu ${(cpu / (seconds + warmupSeconds) * 100).toFixed(0)}%; load generator sent late p99 ${result.lateP99} ms, max latency ${result.max} ms`);
+    console.log(`  [diag ${profileName}] postgres cpu ${(pgCpu / (seconds + warmupSeconds) * 100).toFixed(0)}% of a core; server cpu ${(cpu / (seconds + warmupSeconds) * 100).toFixed(0)}%; load generator cpu ${result.cpuMicrosPerCall.toFixed(0)} µs/call, sent late p99 ${result.lateP99} ms; max latency ${result.max} ms`);
     console.log(`  [diag ${profileName}] server gc pauses (whole run incl. warm-up): ${gcText}`);
   }
   const totalSent = result.sent + Math.round(rate * warmupSeconds);
