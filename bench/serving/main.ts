@@ -350,7 +350,9 @@ async function withRegistry<T>(body: (registry: Awaited<ReturnType<typeof startR
 
 async function main() {
   console.log(`online serving, open loop, ${seconds} s per run after 2 s warm-up, ${roundCount} rounds (medians; p99's range in parentheses); latency in ms from each call's send to the end of its response (Go load generator)`);
-  await withRegistry(async (registry, offlineRoot) => {
+  // BENCH_STORES: which online stores to run, "postgres,cassandra" (the default); BENCH_POSTGRES_ONLY=1 is "postgres".
+  const stores = (process.env.BENCH_STORES ?? (process.env.BENCH_POSTGRES_ONLY ? "postgres" : "postgres,cassandra")).split(",");
+  if (stores.includes("postgres")) await withRegistry(async (registry, offlineRoot) => {
     const schema = `online_serving_bench_${randomBytes(4).toString("hex")}`;
     const pool = new pg.Pool({ ...postgresOnlineStorePoolConfig(databaseUrl), max: 8 });
     const store = createPostgresOnlineStore({ pool, schema });
@@ -363,7 +365,7 @@ async function main() {
     }
   });
 
-  if (process.env.BENCH_POSTGRES_ONLY) return;
+  if (!stores.includes("cassandra")) return;
   const node = process.env.FTI_TEST_CASSANDRA ? undefined : await startCassandraTestServer();
   try {
     const contactPoint = process.env.FTI_TEST_CASSANDRA ?? `${node!.host}:${node!.port}`;

@@ -195,6 +195,9 @@ func (c *conn) write(body []byte, call *pending) error {
 		}
 	}
 	c.sendWindow -= int64(len(frame))
+	// Stamped again by flush; this stamp holds if a full window flushes the
+	// batch early and the response arrives before the batch's flush.
+	call.sent = time.Now()
 	c.inflight[id] = call
 	return nil
 }
