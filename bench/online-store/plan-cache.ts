@@ -7,10 +7,10 @@
 // this machine (FTI_TEST_POSTGRES or 127.0.0.1:5432). Rounds alternate, so
 // drift hits both alike.
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import pg from "pg";
 import { createPostgresOnlineStore, postgresOnlineStorePoolConfig, type OnlineTable } from "@fti/online-store";
 import type { FeatureGroupSchema, Row } from "@fti/schema";
+import { processCpuSeconds } from "../process-cpu.js";
 
 const connectionString = process.env.FTI_TEST_POSTGRES ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const entityCount = 1_000;
@@ -25,12 +25,6 @@ const schema: FeatureGroupSchema = {
 const table: OnlineTable = { project: "bench", featureGroup: "plans", version: 1, schema };
 const rows: Row[] = Array.from({ length: entityCount }, (_, i) => ({ id: BigInt(i), ts: new Date(), ...Object.fromEntries(schema.features.slice(2).map((f, j) => [f.name, i + j])) }));
 
-/** utime + stime of a Postgres backend, in ms. */
-function backendCpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
 async function reader(label: string, config: pg.PoolConfig, pgSchema: string) {
   const pool = new pg.Pool({ ...config, max: 1 });
   const store = createPostgresOnlineStore({ pool, schema: pgSchema });
@@ -42,11 +36,11 @@ async function reader(label: string, config: pg.PoolConfig, pgSchema: string) {
     label,
     store,
     async round() {
-      const cpu0 = backendCpuMs(pid);
+      const cpu0 = processCpuSeconds(pid);
       const t0 = performance.now();
       for (let i = 0; i < readsPerRound; i++) await store.read(table, [{ id: BigInt(Math.floor(Math.random() * entityCount)) }]);
       wallMs += performance.now() - t0;
-      cpuMs += backendCpuMs(pid) - cpu0;
+      cpuMs += (processCpuSeconds(pid) - cpu0) * 1000;
       reads += readsPerRound;
     },
     report: () => ({ cpuMicros: (cpuMs * 1000) / reads, wallMicros: (wallMs * 1000) / reads }),

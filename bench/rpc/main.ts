@@ -7,12 +7,13 @@
 // server CPU, read from /proc, so a noisy machine does not skew the ratio.
 //   npx tsc -b bench && node bench/dist/rpc/main.js [--requests 40000] [--rounds 3]
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
+import { writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { EchoRequestSchema } from "@fti/proto/fti/testing/v1/echo_pb";
+import { processCpuSeconds } from "../process-cpu.js";
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: number) => {
@@ -52,18 +53,12 @@ async function startServer(kind: "bare" | "fti"): Promise<{ child: ChildProcess;
   return { child, grpcPort: grpcPort!, webPort: webPort! };
 }
 
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
-  return ticks / 100;
-}
-
 interface Result { callsPerSec: number; callsPerCpuSec: number; failed: number }
 
 function load(pid: number, url: string, body: string, headers: string[]): Result {
-  const cpu0 = cpuSeconds(pid);
+  const cpu0 = processCpuSeconds(pid);
   const out = execFileSync("h2load", ["-n", String(requests), "-c", "4", "-m", "32", "-d", join(dir, body), ...headers.flatMap((h) => ["-H", h]), url], { encoding: "utf8" });
-  const cpu = cpuSeconds(pid) - cpu0;
+  const cpu = processCpuSeconds(pid) - cpu0;
   const rps = Number(out.match(/finished in [\d.]+m?s, ([\d.]+) req\/s/)?.[1] ?? NaN);
   const ok = Number(out.match(/(\d+) succeeded/)?.[1] ?? 0);
   const statusOk = Number(out.match(/status codes: (\d+) 2xx/)?.[1] ?? 0);

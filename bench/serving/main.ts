@@ -16,7 +16,7 @@
 // followed by one of the floor, a bare grpc-js echo server under the same load
 // generator at the same rate; they print the medians and the range of p99.
 import { execSync, spawn, type ChildProcess } from "node:child_process";
-import { appendFileSync, readFileSync } from "node:fs";
+import { appendFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -36,6 +36,7 @@ import { recordBatchMessage } from "@fti/record-batch";
 import type { Row } from "@fti/schema";
 import { startCassandraTestServer } from "@fti/testkit/cassandra";
 import { startRegistry } from "../../services/registry/test/harness.js";
+import { processCpuSeconds } from "../process-cpu.js";
 import { openLoop } from "./loadgen.js";
 import { createGroup, createProject, createReadyDataset, createView, databaseUrl, registerModel, rpc, type ServingHarness } from "../../services/online-serving/test/harness.js";
 
@@ -54,11 +55,6 @@ const noFloor = !!process.env.BENCH_NO_FLOOR;
 /** BENCH_ROUNDS: runs of each case (each followed by a floor run); the figures are their medians. */
 const roundCount = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const root = fileURLToPath(new URL("../..", import.meta.url));
-
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks
-}
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -136,14 +132,14 @@ const ms = (x: number) => x.toFixed(3).padStart(7);
 async function load(server: Server, method: "GetFeatureVectors" | "Predict", requests: Uint8Array[], targetRate: number, profileName: string) {
   const rate = Math.max(1, Math.round(targetRate * rateScale));
   const warmupSeconds = 2;
-  const cpuBefore = cpuSeconds(server.child.pid!);
+  const cpuBefore = processCpuSeconds(server.child.pid!);
   server.gcPauses.length = 0;
-  const pgTicks = () => { let t = 0; for (const pid of execSync("pgrep -x postgres || true").toString().split(/\s+/).filter(Boolean)) { try { const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" "); t += Number(f[11]) + Number(f[12]); } catch {} } return t; };
-  // Postgres's CPU (BENCH_DIAG): every postgres process on the machine, read from /proc.
-  const pg0 = diag ? pgTicks() : 0;
+  // Postgres's CPU (BENCH_DIAG): every postgres process on the machine (one may exit meanwhile).
+  const pgSeconds = () => execSync("pgrep -x postgres || true").toString().split(/\s+/).filter(Boolean).reduce((sum, pid) => { try { return sum + processCpuSeconds(Number(pid)); } catch { return sum; } }, 0);
+  const pg0 = diag ? pgSeconds() : 0;
   const result = await openLoop({ address: server.address, method: `/${OnlineServingService.typeName}/${method}`, bodies: requests, rate, seconds, warmupSeconds });
-  const cpu = cpuSeconds(server.child.pid!) - cpuBefore;
-  const pgCpu = diag ? (pgTicks() - pg0) / 100 : 0;
+  const cpu = processCpuSeconds(server.child.pid!) - cpuBefore;
+  const pgCpu = diag ? pgSeconds() - pg0 : 0;
   if (diag) {
     const byKind = new Map<string, number[]>();
     for (const g of server.gcPauses) byKind.set(g.kind, [...(byKind.get(g.kind) ?? []), g.ms]);

@@ -74,8 +74,9 @@ const maxCoalescedKeys = 1_000;
  * Postgres's default plan_cache_mode (auto) they are planned again at every
  * execution: the generic plan's estimate for an array of unknown length never
  * beats a one-key custom plan, though both are the same primary-key index
- * scan. A generic plan saves about 30 µs of Postgres CPU per statement (80 →
- * 48 µs on PG 15, a 1-key read of 27 columns). Postgres 12 or newer.
+ * scan. A generic plan saves about 30 µs of Postgres CPU per statement (87 →
+ * 55 µs for a 1-key read of 27 columns in bench/online-store/plan-cache.ts).
+ * Postgres 12 or newer.
  */
 export function postgresOnlineStorePoolConfig(connectionString: string): pg.PoolConfig {
   return { connectionString, options: "-c plan_cache_mode=force_generic_plan" };

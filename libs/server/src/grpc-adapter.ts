@@ -8,7 +8,7 @@ import { create, fromBinary, toBinary, type DescMessage, type DescMethod, type M
 import { anyPack } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type MethodImplSpec, type ServiceImplSpec } from "@connectrpc/connect";
 import { StatusSchema } from "@fti/proto/google/rpc/status_pb";
-import { GrpcCallContext, type CancelSource } from "./call-context.js";
+import { GrpcCallContext } from "./call-context.js";
 
 const identity = (value: Buffer) => value;
 
@@ -70,10 +70,6 @@ function contextFor(call: AnyCall, method: DescMethod, { inFlight }: GrpcService
   return ctx;
 }
 
-/** Aborts the context when the client cancels. Only calls that go async need it (grpc-js reports a cancel on a later tick). */
-function watchCancel(call: AnyCall, ctx: GrpcCallContext) {
-  ctx.watchCancel(call as CancelSource);
-}
 
 /** Ends a unary or client-streaming call; module-level so the sync path allocates no closures. */
 function finishUnary(call: AnyCall, ctx: GrpcCallContext, callback: grpc.sendUnaryData<Buffer>, output: DescMessage, failed: boolean, value: unknown) {
@@ -108,7 +104,8 @@ function handlerFor(spec: MethodImplSpec, options: GrpcServiceOptions): grpc.Unt
           return finishUnary(call, ctx, callback, method.output, true, err);
         }
         if (typeof (result as PromiseLike<unknown> | undefined)?.then !== "function") return finishUnary(call, ctx, callback, method.output, false, result);
-        watchCancel(call, ctx);
+        // Only a call that goes async can see a cancel (grpc-js reports it on a later tick).
+        ctx.watchCancel(call);
         (result as PromiseLike<unknown>).then(
           (value) => finishUnary(call, ctx, callback, method.output, false, value),
           (err) => finishUnary(call, ctx, callback, method.output, true, err),
@@ -117,7 +114,7 @@ function handlerFor(spec: MethodImplSpec, options: GrpcServiceOptions): grpc.Unt
     case "server_streaming":
       return (call: grpc.ServerWritableStream<Buffer, Buffer>) => {
         const ctx = contextFor(call, method, options);
-        watchCancel(call, ctx);
+        ctx.watchCancel(call);
         run(async () => {
           const request = parse(call.request);
           await writeAll(call, spec.impl(request, ctx), serialize, ctx);
@@ -131,7 +128,7 @@ function handlerFor(spec: MethodImplSpec, options: GrpcServiceOptions): grpc.Unt
     case "client_streaming":
       return (call: grpc.ServerReadableStream<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
         const ctx = contextFor(call, method, options);
-        watchCancel(call, ctx);
+        ctx.watchCancel(call);
         run(() => spec.impl(readAll(call, parse), ctx)).then(
           (value) => finishUnary(call, ctx, callback, method.output, false, value),
           (err) => finishUnary(call, ctx, callback, method.output, true, err),
@@ -140,7 +137,7 @@ function handlerFor(spec: MethodImplSpec, options: GrpcServiceOptions): grpc.Unt
     case "bidi_streaming":
       return (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
         const ctx = contextFor(call, method, options);
-        watchCancel(call, ctx);
+        ctx.watchCancel(call);
         run(() => writeAll(call, spec.impl(readAll(call, parse), ctx), serialize, ctx))
           .then(
             () => call.end(ctx.trailerMetadata()),

@@ -6,9 +6,10 @@
 //
 // The buffer is columnar: a prediction's values are appended to its log's
 // columns at once (typed arrays, off the JS heap, for fixed-width types), and
-// the record itself is garbage when the response goes. Holding records (a few dozen small arrays each) until the flush made
-// every young-generation collection copy them, and promoted them to the old
-// generation: collections of 5-10 ms, several a second, in the latency tail.
+// the record itself is garbage when the response goes. Holding records (a few
+// dozen small arrays each) until the flush made every young-generation
+// collection copy them, and promoted them to the old generation: collections
+// of 5-10 ms, several a second, in the latency tail.
 import { randomUUID } from "node:crypto";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { publishMessage, type NatsConnection } from "@fti/events";

@@ -144,7 +144,7 @@ export async function createView(h: ServingHarness, project: string, id: string,
  */
 export async function createReadyDataset(h: ServingHarness, viewName: string, train: Columns, inputs: Column[]) {
   const view = (await h.registry.call(rpc.getFeatureView, { name: viewName })).featureView!;
-  const created = (await h.registry.call(rpc.createTrainingDataset, { parent: viewName, trainingDataset: { eventTimeRange: { startTime: timestampFromDate(new Date(0)), endTime: timestampFromDate(new Date()) } } })).trainingDataset!;
+  const created = (await h.registry.call(rpc.createTrainingDataset, { parent: viewName, trainingDataset: { rows: { case: "eventTimeRange", value: { startTime: timestampFromDate(new Date(0)), endTime: timestampFromDate(new Date()) } } } })).trainingDataset!;
   const fitted = fitTransformations(view.transformations, inputs, train);
   return (
     await h.registry.call(rpc.updateTrainingDataset, {
