@@ -25,6 +25,9 @@ export class GrpcCallContext implements HandlerContext {
   private responseTrailers: Headers | undefined;
   private contextValues: ContextValues | undefined;
   private cancelSource: CancelSource | undefined;
+  /** Links of the listener's in-flight list (InFlightCalls). */
+  inFlightPrev: GrpcCallContext | undefined;
+  inFlightNext: GrpcCallContext | undefined;
 
   constructor(
     readonly method: DescMethod,
