@@ -1,7 +1,7 @@
 // Wire RecordBatch → in-memory columns (@fti/schema values). The generated
 // decoder is fast enough (tens of millions of values a second); this turns its
 // arrays into per-row values with nulls from the validity bitmap.
-import type { Column, RecordBatch } from "@fti/proto/fti/common/v1/record_batch_pb";
+import { ColumnSchema, type Column, type RecordBatch } from "@fti/proto/fti/common/v1/record_batch_pb";
 import { InvalidArgumentError, type FieldViolation } from "@fti/errors";
 import type { ColumnBatch, ScalarValue, Value } from "@fti/schema";
 
@@ -33,8 +33,9 @@ export function decodeRecordBatch(batch: RecordBatch, field = "rows"): ColumnBat
   return { rowCount, columns };
 }
 
-function expectLength(actual: number, expected: number, path: string) {
-  if (actual !== expected) throw InvalidArgumentError.field(path, `has ${actual} values; the batch has ${expected} rows`);
+/** `field` is the column's field holding the values (its path is built only for the error). */
+function expectLength(actual: number, expected: number, path: string, field: string) {
+  if (actual !== expected) throw InvalidArgumentError.field(`${path}.${field}`, `has ${actual} values; the batch has ${expected} rows`);
 }
 
 function decodeValues(column: Column, rowCount: number, path: string): Value[] {
@@ -48,19 +49,19 @@ function decodeValues(column: Column, rowCount: number, path: string): Value[] {
     case "bytesValues":
     case "int64Values": {
       const values = data.value.values as Value[];
-      expectLength(values.length, rowCount, `${path}.${snake(data.case)}`);
+      expectLength(values.length, rowCount, path, ColumnSchema.field[data.case]!.name);
       return values.slice();
     }
     case "timestampValues": {
       const micros = data.value.micros;
-      expectLength(micros.length, rowCount, `${path}.timestamp_values`);
+      expectLength(micros.length, rowCount, path, "timestamp_values");
       // The platform keeps event times to the millisecond: sub-millisecond digits are dropped.
       return micros.map((m) => new Date(Number(m / 1000n)));
     }
     case "embeddingValues": {
       const { dimension, values } = data.value;
       if (dimension < 1) throw InvalidArgumentError.field(`${path}.embedding_values.dimension`, "must be at least 1");
-      expectLength(values.length, rowCount * dimension, `${path}.embedding_values.values`);
+      expectLength(values.length, rowCount * dimension, path, "embedding_values.values");
       const flat = Float32Array.from(values);
       const out: Value[] = new Array(rowCount);
       for (let i = 0; i < rowCount; i++) out[i] = flat.slice(i * dimension, (i + 1) * dimension);
@@ -92,8 +93,4 @@ function applyValidity(values: Value[], validity: Uint8Array, rowCount: number, 
   const expected = Math.ceil(rowCount / 8);
   if (validity.length !== expected) throw InvalidArgumentError.field(`${path}.validity`, `must be ${expected} bytes (one bit per row), got ${validity.length}`);
   for (let i = 0; i < rowCount; i++) if ((validity[i >> 3]! & (1 << (i & 7))) === 0) values[i] = null;
-}
-
-function snake(name: string): string {
-  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }

@@ -146,7 +146,11 @@ export function assertValidRows(schema: FeatureGroupSchema, rows: readonly Row[]
 
 /** The entity key of a row as a stable string, for maps and de-duplication. */
 export function entityKey(schema: FeatureGroupSchema, row: Row): string {
-  return JSON.stringify(schema.primaryKey.map((k) => keyPart(row[k] ?? null)));
+  const keys = schema.primaryKey;
+  // One key column (the usual case, and every online read's hot path): the
+  // same string as the general form, without the array.
+  if (keys.length === 1) return `[${JSON.stringify(keyPart(row[keys[0]!] ?? null))}]`;
+  return JSON.stringify(keys.map((k) => keyPart(row[k] ?? null)));
 }
 
 function keyPart(value: Value): string | number | boolean | null {

@@ -39,13 +39,19 @@ export function createModelMetrics() {
   const logDropped = new Counter({ name: "fti_prediction_log_dropped_total", help: "Predictions dropped because the prediction log buffer was full (NATS slow or down)", registers: registry });
 
   const all = [latency, predictions, errors, swaps, rejectedLoads, logPublished, logDropped];
+  // The labelled children of each (deployment, model, role), looked up once:
+  // prom-client's labels() validates and hashes its labels on every call.
+  const children = new Map<string, { latency: ReturnType<typeof latency.labels>; predictions: ReturnType<typeof predictions.labels> }>();
   return {
     register(target: Registry) {
       for (const m of all) target.registerMetric(m);
     },
     observe(deployment: string, model: string, role: ModelRole, seconds: number) {
-      latency.labels(deployment, model, role).observe(seconds);
-      predictions.labels(deployment, model, role).inc();
+      const key = `${deployment}\u0000${model}\u0000${role}`;
+      let child = children.get(key);
+      if (!child) children.set(key, (child = { latency: latency.labels(deployment, model, role), predictions: predictions.labels(deployment, model, role) }));
+      child.latency.observe(seconds);
+      child.predictions.inc();
     },
     error(deployment: string, model: string, role: ModelRole) {
       errors.labels(deployment, model, role).inc();

@@ -243,17 +243,28 @@ class LogBuilder {
 class ColumnsBuilder {
   private rows = 0;
   private readonly columns = new Map<string, ColumnBuilder>();
+  /** The builders in the order of the last record's columns: records of one deployment revision have the same columns, found here without the map. */
+  private order: ColumnBuilder[] = [];
 
   add(columns: readonly TypedColumn[], rowCount: number) {
-    for (const c of columns) {
-      let column = this.columns.get(c.name);
+    const order = this.order;
+    let same = columns.length === order.length && columns.length === this.columns.size;
+    for (let j = 0; j < columns.length; j++) {
+      const c = columns[j]!;
+      let column = same && order[j]!.name === c.name ? order[j]! : undefined;
       if (!column) {
-        this.columns.set(c.name, (column = new ColumnBuilder(c.name, c.type)));
-        for (let i = 0; i < this.rows; i++) column.append(null);
+        same = false;
+        column = this.columns.get(c.name);
+        if (!column) {
+          this.columns.set(c.name, (column = new ColumnBuilder(c.name, c.type)));
+          for (let i = 0; i < this.rows; i++) column.append(null);
+        }
       }
       for (let i = 0; i < rowCount; i++) column.append(c.values[i] ?? null);
     }
     this.rows += rowCount;
+    if (same) return;
+    this.order = columns.map((c) => this.columns.get(c.name)!);
     for (const column of this.columns.values()) while (column.length < this.rows) column.append(null);
   }
 

@@ -17,6 +17,21 @@ import type { VectorColumn } from "./feature-vectors.js";
 const dataField: Record<ScalarType, number> = { bool: 3, int32: 4, int64: 5, float: 6, double: 7, string: 8, bytes: 9, timestamp: 10 };
 const fixedWidth: Partial<Record<ScalarType, number>> = { bool: 1, int32: 4, int64: 8, float: 4, double: 8, timestamp: 8 };
 
+/**
+ * Column names as UTF-8, encoded once: a view's columns are the same names on
+ * every call, and fifty Buffer.write calls per response were a visible share of
+ * a small response's time. Bounded: names come from registered views.
+ */
+const utf8Names = new Map<string, Uint8Array>();
+function utf8Name(name: string): Uint8Array {
+  let bytes = utf8Names.get(name);
+  if (!bytes) {
+    if (utf8Names.size >= 10_000) utf8Names.clear();
+    utf8Names.set(name, (bytes = Buffer.from(name, "utf8")));
+  }
+  return bytes;
+}
+
 const varintSize = (v: number) => (v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5);
 const delimited = (size: number) => 1 + varintSize(size) + size;
 
@@ -43,15 +58,15 @@ export function appendFeatureColumns(message: Message, fieldNumber: number, rowC
   const n = rowCount;
   const plans = columns.map((c) => {
     if (typeof c.type !== "string") return { kind: "fallback" as const, bytes: fallbackColumn(c, n, includeEventTimes) };
-    const nameBytes = Buffer.byteLength(c.name);
+    const name = utf8Name(c.name);
     const nulls = countNulls(c.values, n);
     const width = fixedWidth[c.type];
     let inner = 0;
     if (width !== undefined) inner = n > 0 ? delimited(n * width) : 0;
     else for (let i = 0; i < n; i++) inner += delimited(c.values[i] === null ? 0 : c.type === "string" ? Buffer.byteLength(c.values[i] as string) : (c.values[i] as Uint8Array).length);
-    const column = delimited(nameBytes) + (nulls ? delimited(Math.ceil(n / 8)) : 0) + delimited(inner);
+    const column = delimited(name.length) + (nulls ? delimited(Math.ceil(n / 8)) : 0) + delimited(inner);
     const size = delimited(column) + (n > 0 ? delimited(n) : 0) + (includeEventTimes && n > 0 ? delimited(8 * n) : 0);
-    return { kind: "scalar" as const, c, type: c.type, nameBytes, nulls, inner, column, size };
+    return { kind: "scalar" as const, c, type: c.type, name, nulls, inner, column, size };
   });
   if (plans.length === 0) return;
   // Every occurrence after the first carries its own tag in the buffer.
@@ -70,8 +85,9 @@ export function appendFeatureColumns(message: Message, fieldNumber: number, rowC
       w.tag(1);
       w.varint(p.column);
       w.tag(1);
-      w.varint(p.nameBytes);
-      w.pos += w.buf.write(c.name, w.pos, "utf8");
+      w.varint(p.name.length);
+      w.buf.set(p.name, w.pos);
+      w.pos += p.name.length;
       if (p.nulls) writeValidity(w, c.values, n);
       w.tag(dataField[type]);
       w.varint(p.inner);
