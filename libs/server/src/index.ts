@@ -1,5 +1,5 @@
 export { createServer, service, shutdownOnSignals, type ListenOptions, type RunningServer, type ServerOptions, type ServiceRegistration } from "./server.js";
 export { HealthStatus, ServingStatus, monitorDependencies, type Dependency } from "./health.js";
 export { createRpcMetrics, type RpcMetrics } from "./metrics.js";
-export { toGrpcService, toServiceError } from "./grpc-adapter.js";
+export { InFlightCalls, toGrpcService, toServiceError } from "./grpc-adapter.js";
 export { createReflectionIndex } from "./reflection.js";
