@@ -4,11 +4,12 @@
 // INVALID_ARGUMENT (grpc-js would answer INTERNAL), and statuses carry
 // google.rpc.Status details in `grpc-status-details-bin` like every gRPC server.
 import * as grpc from "@grpc/grpc-js";
-import { create, fromBinary, toBinary, type DescMessage, type DescMethod, type MessageShape } from "@bufbuild/protobuf";
+import { create, toBinary, type DescMessage, type DescMethod, type MessageShape } from "@bufbuild/protobuf";
 import { anyPack } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type MethodImplSpec, type ServiceImplSpec } from "@connectrpc/connect";
 import { StatusSchema } from "@fti/proto/google/rpc/status_pb";
 import { GrpcCallContext } from "./call-context.js";
+import { messageDecoder } from "./message-decoder.js";
 
 const identity = (value: Buffer) => value;
 
@@ -108,7 +109,8 @@ function finishUnary(call: AnyCall, ctx: GrpcCallContext, callback: grpc.sendUna
 
 function handlerFor(spec: MethodImplSpec, options: GrpcServiceOptions): grpc.UntypedHandleCall {
   const { method } = spec;
-  const parse = (bytes: Buffer) => parseRequest(method.input, bytes);
+  const decode = messageDecoder(method.input);
+  const parse = (bytes: Buffer) => parseRequest(method.input, decode, bytes);
   const serialize = (init: unknown) => serializeResponse(method.output, init);
   switch (spec.kind) {
     case "unary":
@@ -175,9 +177,9 @@ function run<T>(fn: () => Promise<T> | T): Promise<T> {
   }
 }
 
-function parseRequest<I extends DescMessage>(schema: I, bytes: Buffer): MessageShape<I> {
+function parseRequest<I extends DescMessage>(schema: I, decode: (bytes: Uint8Array) => MessageShape<I>, bytes: Buffer): MessageShape<I> {
   try {
-    return fromBinary(schema, bytes);
+    return decode(bytes);
   } catch (err) {
     throw new ConnectError(`request is not a valid ${schema.typeName}: ${err instanceof Error ? err.message : String(err)}`, Code.InvalidArgument);
   }

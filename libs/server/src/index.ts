@@ -3,3 +3,4 @@ export { HealthStatus, ServingStatus, monitorDependencies, type Dependency } fro
 export { createRpcMetrics, type RpcMetrics } from "./metrics.js";
 export { InFlightCalls, toGrpcService, toServiceError } from "./grpc-adapter.js";
 export { createReflectionIndex } from "./reflection.js";
+export { messageDecoder } from "./message-decoder.js";
