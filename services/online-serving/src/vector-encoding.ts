@@ -53,56 +53,79 @@ class Writer {
   }
 }
 
+/**
+ * Sizes of each column's parts, computed before anything is written: reused
+ * arrays, not an object per column (fifty of those were a tenth of a one-entity
+ * response's garbage). The event loop runs one encoding at a time.
+ */
+let sizes = { nulls: new Int32Array(64), inner: new Int32Array(64), column: new Int32Array(64), size: new Int32Array(64) };
+
 /** Appends one FeatureColumn per column to `message`'s repeated field `fieldNumber`. */
 export function appendFeatureColumns(message: Message, fieldNumber: number, rowCount: number, columns: readonly VectorColumn[], includeEventTimes: boolean): void {
   const n = rowCount;
-  const plans = columns.map((c) => {
-    if (typeof c.type !== "string") return { kind: "fallback" as const, bytes: fallbackColumn(c, n, includeEventTimes) };
-    const name = utf8Name(c.name);
-    const nulls = countNulls(c.values, n);
-    const width = fixedWidth[c.type];
-    let inner = 0;
-    if (width !== undefined) inner = n > 0 ? delimited(n * width) : 0;
-    else for (let i = 0; i < n; i++) inner += delimited(c.values[i] === null ? 0 : c.type === "string" ? Buffer.byteLength(c.values[i] as string) : (c.values[i] as Uint8Array).length);
-    const column = delimited(name.length) + (nulls ? delimited(Math.ceil(n / 8)) : 0) + delimited(inner);
-    const size = delimited(column) + (n > 0 ? delimited(n) : 0) + (includeEventTimes && n > 0 ? delimited(8 * n) : 0);
-    return { kind: "scalar" as const, c, type: c.type, name, nulls, inner, column, size };
-  });
-  if (plans.length === 0) return;
+  const count = columns.length;
+  if (count === 0) return;
+  if (sizes.size.length < count) {
+    const length = Math.max(count, 2 * sizes.size.length);
+    sizes = { nulls: new Int32Array(length), inner: new Int32Array(length), column: new Int32Array(length), size: new Int32Array(length) };
+  }
+  const { nulls, inner, column, size } = sizes;
+  // Arrays and embeddings (rare) are encoded whole, up front.
+  let fallbacks: (Uint8Array | undefined)[] | undefined;
   // Every occurrence after the first carries its own tag in the buffer.
   const tag = (fieldNumber << 3) | WireType.LengthDelimited;
-  const total = plans.reduce((s, p) => s + (p.kind === "fallback" ? p.bytes.length : varintSize(p.size) + p.size), (plans.length - 1) * varintSize(tag));
+  let total = (count - 1) * varintSize(tag);
+  for (let k = 0; k < count; k++) {
+    const c = columns[k]!;
+    if (typeof c.type !== "string") {
+      const bytes = fallbackColumn(c, n, includeEventTimes);
+      (fallbacks ??= [])[k] = bytes;
+      total += bytes.length;
+      continue;
+    }
+    nulls[k] = countNulls(c.values, n);
+    const width = fixedWidth[c.type];
+    let values = 0;
+    if (width !== undefined) values = n > 0 ? delimited(n * width) : 0;
+    else for (let i = 0; i < n; i++) values += delimited(c.values[i] === null ? 0 : c.type === "string" ? Buffer.byteLength(c.values[i] as string) : (c.values[i] as Uint8Array).length);
+    inner[k] = values;
+    column[k] = delimited(utf8Name(c.name).length) + (nulls[k] ? delimited(Math.ceil(n / 8)) : 0) + delimited(values);
+    size[k] = delimited(column[k]!) + (n > 0 ? delimited(n) : 0) + (includeEventTimes && n > 0 ? delimited(8 * n) : 0);
+    total += varintSize(size[k]!) + size[k]!;
+  }
   const w = new Writer(total);
-  for (let k = 0; k < plans.length; k++) {
-    const p = plans[k]!;
+  for (let k = 0; k < count; k++) {
     if (k > 0) w.varint(tag);
-    if (p.kind === "fallback") {
-      w.buf.set(p.bytes, w.pos);
-      w.pos += p.bytes.length;
-    } else {
-      const { c, type } = p;
-      w.varint(p.size);
-      w.tag(1);
-      w.varint(p.column);
-      w.tag(1);
-      w.varint(p.name.length);
-      w.buf.set(p.name, w.pos);
-      w.pos += p.name.length;
-      if (p.nulls) writeValidity(w, c.values, n);
-      w.tag(dataField[type]);
-      w.varint(p.inner);
-      if (n > 0) writeValues(w, type, c.values, n);
-      if (n > 0) {
-        w.tag(2);
-        w.varint(n);
-        for (let i = 0; i < n; i++) w.buf[w.pos++] = c.statuses[i]!;
-      }
-      if (includeEventTimes && n > 0) {
-        w.tag(3);
-        w.varint(8 * n);
-        w.buf.set(new Uint8Array(c.eventMicros.buffer, c.eventMicros.byteOffset, 8 * n), w.pos);
-        w.pos += 8 * n;
-      }
+    const fallback = fallbacks?.[k];
+    if (fallback) {
+      w.buf.set(fallback, w.pos);
+      w.pos += fallback.length;
+      continue;
+    }
+    const c = columns[k]!;
+    const type = c.type as ScalarType;
+    const name = utf8Name(c.name);
+    w.varint(size[k]!);
+    w.tag(1);
+    w.varint(column[k]!);
+    w.tag(1);
+    w.varint(name.length);
+    w.buf.set(name, w.pos);
+    w.pos += name.length;
+    if (nulls[k]) writeValidity(w, c.values, n);
+    w.tag(dataField[type]);
+    w.varint(inner[k]!);
+    if (n > 0) writeValues(w, type, c.values, n);
+    if (n > 0) {
+      w.tag(2);
+      w.varint(n);
+      for (let i = 0; i < n; i++) w.buf[w.pos++] = c.statuses[i]!;
+    }
+    if (includeEventTimes && n > 0) {
+      w.tag(3);
+      w.varint(8 * n);
+      w.buf.set(new Uint8Array(c.eventMicros.buffer, c.eventMicros.byteOffset, 8 * n), w.pos);
+      w.pos += 8 * n;
     }
   }
   (message.$unknown ??= []).push({ no: fieldNumber, wireType: WireType.LengthDelimited, data: w.buf.subarray(0, w.pos) });

@@ -46,4 +46,17 @@ describe("appendFeatureColumns", () => {
       expect(fromBinary(GetFeatureVectorsResponseSchema, bytes).features).toHaveLength(columns.length);
     });
   }
+
+  it("encodes many columns (past its reused size arrays) with the fallback among them, and a smaller call after", () => {
+    const many = Array.from({ length: 150 }, (_, i) => (i === 0 ? columns[8]! : i === 75 ? columns[8]! : columns[(i % 8)]!)).map((c, i) => ({ ...c, name: `${c.name}${i}` }));
+    for (const set of [many, columns.slice(0, 2)]) {
+      const direct = create(GetFeatureVectorsResponseSchema, { featureView: "v" });
+      appendFeatureColumns(direct, 3, 3, set, true);
+      const generic = create(GetFeatureVectorsResponseSchema, {
+        featureView: "v",
+        features: set.map((c) => ({ values: recordBatchMessage(3, [c]).columns[0], statuses: Array.from(c.statuses), eventTimeMicros: Array.from(c.eventMicros) })),
+      });
+      expect(Buffer.from(toBinary(GetFeatureVectorsResponseSchema, direct)).equals(Buffer.from(toBinary(GetFeatureVectorsResponseSchema, generic)))).toBe(true);
+    }
+  });
 });
