@@ -273,10 +273,15 @@ export function createPostgresOnlineStore(options: PostgresOnlineStoreOptions): 
    * row comparison with `unnest` of one array per column for composite keys.
    */
   function keyFilter(schema: FeatureGroupSchema, keys: readonly Row[]): { where: string; values: unknown[] } {
-    const values = schema.primaryKey.map((k) => keys.map((key) => toPg(key[k]!)));
+    const values = keyValues(schema, keys);
     const arrays = schema.primaryKey.map((k, i) => `$${i + 1}::${sqlType(featureType(schema, k))}[]`);
     if (schema.primaryKey.length === 1) return { where: `t.${q(schema.primaryKey[0])} = ANY(${arrays[0]})`, values };
     return { where: `(${schema.primaryKey.map((k) => `t.${q(k)}`).join(", ")}) IN (SELECT * FROM unnest(${arrays.join(", ")}))`, values };
+  }
+
+  /** keyFilter's parameters alone (a read's SQL is in its plan): one array per key column. */
+  function keyValues(schema: FeatureGroupSchema, keys: readonly Row[]): unknown[][] {
+    return schema.primaryKey.map((k) => keys.map((key) => toPg(key[k]!)));
   }
 
   // Reads are the hot path: the SQL and column types of each (schema, table,
@@ -375,7 +380,7 @@ export function createPostgresOnlineStore(options: PostgresOnlineStoreOptions): 
   async function readParts(parts: ReadPart[]): Promise<void> {
     let results: unknown[][][];
     try {
-      results = await (pool.query(new PreparedReads(parts.map((p) => ({ statement: p.plan.statement, values: keyFilter(p.plan.table.schema, p.keys).values, decoders: p.plan.decoders }))) as never) as unknown as Promise<unknown[][][]>);
+      results = await (pool.query(new PreparedReads(parts.map((p) => ({ statement: p.plan.statement, values: keyValues(p.plan.table.schema, p.keys), decoders: p.plan.decoders }))) as never) as unknown as Promise<unknown[][][]>);
     } catch (err) {
       // A failed statement stops the whole round trip (a table dropped meanwhile, say): each part again alone, so only its own reads fail.
       if (parts.length > 1) {
