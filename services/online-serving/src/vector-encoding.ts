@@ -48,6 +48,14 @@ class Writer {
     }
     this.buf[this.pos++] = v;
   }
+  /** Length and bytes; short ones copied by hand (cheaper than TypedArray.set). */
+  bytes(bytes: Uint8Array) {
+    const n = bytes.length;
+    this.varint(n);
+    if (n > 32) this.buf.set(bytes, this.pos);
+    else for (let i = 0; i < n; i++) this.buf[this.pos + i] = bytes[i]!;
+    this.pos += n;
+  }
   tag(field: number) {
     this.buf[this.pos++] = (field << 3) | WireType.LengthDelimited;
   }
@@ -59,6 +67,7 @@ class Writer {
  * response's garbage). The event loop runs one encoding at a time.
  */
 let sizes = { nulls: new Int32Array(64), inner: new Int32Array(64), column: new Int32Array(64), size: new Int32Array(64) };
+const names: Uint8Array[] = [];
 
 /** Appends one FeatureColumn per column to `message`'s repeated field `fieldNumber`. */
 export function appendFeatureColumns(message: Message, fieldNumber: number, rowCount: number, columns: readonly VectorColumn[], includeEventTimes: boolean): void {
@@ -89,7 +98,8 @@ export function appendFeatureColumns(message: Message, fieldNumber: number, rowC
     if (width !== undefined) values = n > 0 ? delimited(n * width) : 0;
     else for (let i = 0; i < n; i++) values += delimited(c.values[i] === null ? 0 : c.type === "string" ? Buffer.byteLength(c.values[i] as string) : (c.values[i] as Uint8Array).length);
     inner[k] = values;
-    column[k] = delimited(utf8Name(c.name).length) + (nulls[k] ? delimited(Math.ceil(n / 8)) : 0) + delimited(values);
+    names[k] = utf8Name(c.name);
+    column[k] = delimited(names[k]!.length) + (nulls[k] ? delimited(Math.ceil(n / 8)) : 0) + delimited(values);
     size[k] = delimited(column[k]!) + (n > 0 ? delimited(n) : 0) + (includeEventTimes && n > 0 ? delimited(8 * n) : 0);
     total += varintSize(size[k]!) + size[k]!;
   }
@@ -104,14 +114,12 @@ export function appendFeatureColumns(message: Message, fieldNumber: number, rowC
     }
     const c = columns[k]!;
     const type = c.type as ScalarType;
-    const name = utf8Name(c.name);
+    const name = names[k]!;
     w.varint(size[k]!);
     w.tag(1);
     w.varint(column[k]!);
     w.tag(1);
-    w.varint(name.length);
-    w.buf.set(name, w.pos);
-    w.pos += name.length;
+    w.bytes(name);
     if (nulls[k]) writeValidity(w, c.values, n);
     w.tag(dataField[type]);
     w.varint(inner[k]!);
