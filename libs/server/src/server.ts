@@ -13,6 +13,7 @@ import { HealthStatus, ServingStatus, healthService, monitorDependencies, type D
 import { instrument } from "./instrument.js";
 import { createRpcMetrics, type RpcMetrics } from "./metrics.js";
 import { createReflectionIndex, reflectionService, reflectionServices } from "./reflection.js";
+import { useFastUtf8Encoding } from "./text-encoding.js";
 import { listenWeb, type WebListener } from "./web-listener.js";
 
 export interface ServiceRegistration {
@@ -68,6 +69,7 @@ export interface RunningServer {
 
 export function createServer(options: ServerOptions) {
   const { logger } = options;
+  useFastUtf8Encoding();
   const metrics = createRpcMetrics({ service: options.name, defaultMetrics: options.defaultMetrics });
   const serviceNames = options.services.map((s) => s.service.typeName);
   const health = new HealthStatus(serviceNames);
