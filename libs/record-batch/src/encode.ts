@@ -81,18 +81,21 @@ export function fixedWidthValues(column: Omit<FixedWidthColumn, "name">, rowCoun
 class Chunks {
   readonly parts: Uint8Array[] = [];
   size = 0;
+  /** Tags and lengths written since the last chunk: they become one chunk, not one each. */
+  private pending: number[] = [];
   push(bytes: Uint8Array) {
+    this.flush();
     this.parts.push(bytes);
     this.size += bytes.length;
   }
   varint(value: number) {
-    const out: number[] = [];
     while (value > 127) {
-      out.push((value % 128) | 128);
+      this.pending.push((value % 128) | 128);
       value = Math.floor(value / 128);
+      this.size++;
     }
-    out.push(value);
-    this.push(Uint8Array.from(out));
+    this.pending.push(value);
+    this.size++;
   }
   tag(field: number, wireType: 0 | 2) {
     this.varint(field * 8 + wireType);
@@ -107,10 +110,13 @@ class Chunks {
   message(field: number, inner: Chunks) {
     this.tag(field, 2);
     this.varint(inner.size);
+    this.flush();
+    inner.flush();
     for (const p of inner.parts) this.parts.push(p);
     this.size += inner.size;
   }
   concat(): Uint8Array {
+    this.flush();
     const out = new Uint8Array(this.size);
     let at = 0;
     for (const p of this.parts) {
@@ -119,6 +125,25 @@ class Chunks {
     }
     return out;
   }
+  private flush() {
+    if (this.pending.length === 0) return;
+    this.parts.push(new Uint8Array(this.pending));
+    this.pending.length = 0;
+  }
+}
+
+/**
+ * Column names as UTF-8, encoded once: batches of one source carry the same
+ * names every time (a view's features, a model's outputs). Bounded.
+ */
+const utf8Names = new Map<string, Uint8Array>();
+export function utf8Name(name: string): Uint8Array {
+  let bytes = utf8Names.get(name);
+  if (!bytes) {
+    if (utf8Names.size >= 10_000) utf8Names.clear();
+    utf8Names.set(name, (bytes = utf8.encode(name)));
+  }
+  return bytes;
 }
 
 const asBytes = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
@@ -142,7 +167,7 @@ function encodeFixedWidthColumn(c: FixedWidthColumn, rowCount: number): Chunks {
   if (c.data.length < rowCount) throw new Error(`column "${c.name}" has ${c.data.length} values for ${rowCount} rows`);
   if (!(c.data instanceof fixedWidthArrays[c.type])) throw new Error(`column "${c.name}" of type ${c.type} needs a ${fixedWidthArrays[c.type].name}`);
   const col = new Chunks();
-  if (c.name) col.bytes(1, utf8.encode(c.name));
+  if (c.name) col.bytes(1, utf8Name(c.name));
   const validity = c.validity && wireValidity(c.validity, rowCount);
   if (validity) col.bytes(2, validity);
   const data = new Chunks();
@@ -174,7 +199,7 @@ function wireValidity(bitmap: Uint8Array, n: number): Uint8Array | undefined {
 
 function encodeColumn(name: string, type: FeatureType, values: readonly Value[], rowCount: number, withValidity: boolean): Chunks {
   const col = new Chunks();
-  if (name) col.bytes(1, utf8.encode(name));
+  if (name) col.bytes(1, utf8Name(name));
   if (withValidity) {
     const validity = validityOf(values, rowCount);
     if (validity) col.bytes(2, validity);

@@ -7,6 +7,7 @@ export {
   isFixedWidthColumn,
   isFixedWidthType,
   recordBatchMessage,
+  utf8Name,
   type FixedWidthArray,
   type FixedWidthColumn,
   type FixedWidthType,

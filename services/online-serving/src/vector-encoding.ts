@@ -9,28 +9,13 @@
 // their buffer views were a measurable share of a small response's garbage.
 import type { Message } from "@bufbuild/protobuf";
 import { WireType } from "@bufbuild/protobuf/wire";
-import { encodeRecordBatch } from "@fti/record-batch";
+import { encodeRecordBatch, utf8Name } from "@fti/record-batch";
 import type { ScalarType, Value } from "@fti/schema";
 import type { VectorColumn } from "./feature-vectors.js";
 
 /** Column.data field numbers and fixed widths of the scalar types. */
 const dataField: Record<ScalarType, number> = { bool: 3, int32: 4, int64: 5, float: 6, double: 7, string: 8, bytes: 9, timestamp: 10 };
 const fixedWidth: Partial<Record<ScalarType, number>> = { bool: 1, int32: 4, int64: 8, float: 4, double: 8, timestamp: 8 };
-
-/**
- * Column names as UTF-8, encoded once: a view's columns are the same names on
- * every call, and fifty Buffer.write calls per response were a visible share of
- * a small response's time. Bounded: names come from registered views.
- */
-const utf8Names = new Map<string, Uint8Array>();
-function utf8Name(name: string): Uint8Array {
-  let bytes = utf8Names.get(name);
-  if (!bytes) {
-    if (utf8Names.size >= 10_000) utf8Names.clear();
-    utf8Names.set(name, (bytes = Buffer.from(name, "utf8")));
-  }
-  return bytes;
-}
 
 const varintSize = (v: number) => (v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5);
 const delimited = (size: number) => 1 + varintSize(size) + size;
