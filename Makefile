@@ -44,6 +44,7 @@ bench: ## run every benchmark (each prints its baseline beside it; several minut
 	  echo; echo "== bench/$$b"; npx tsx --conditions=source bench/$$b/main.ts || exit 1; done
 	@echo; echo "== bench/online-store/plan-cache"; npx tsx --conditions=source bench/online-store/plan-cache.ts
 	@echo; echo "== bench/server/decode"; npx tsx --conditions=source bench/server/decode.ts
+	@echo; echo "== bench/server/encode"; npx tsx --conditions=source bench/server/encode.ts
 	@echo; echo "== bench/server/in-flight-gc"; npx tsx --conditions=source bench/server/in-flight-gc.ts
 
 up: build ## start every built service in the background (.run/<service>.log)

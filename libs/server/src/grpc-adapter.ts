@@ -10,6 +10,7 @@ import { Code, ConnectError, type MethodImplSpec, type ServiceImplSpec } from "@
 import { StatusSchema } from "@fti/proto/google/rpc/status_pb";
 import { GrpcCallContext } from "./call-context.js";
 import { messageDecoder } from "./message-decoder.js";
+import { messageEncoder } from "./message-encoder.js";
 
 const identity = (value: Buffer) => value;
 
@@ -186,9 +187,8 @@ function parseRequest<I extends DescMessage>(schema: I, decode: (bytes: Uint8Arr
 }
 
 function serializeResponse(schema: DescMessage, init: unknown): Buffer {
-  const message = create(schema, init as never);
-  const bytes = toBinary(schema, message);
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const bytes = messageEncoder(schema)(create(schema, init as never));
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 async function* readAll<T>(call: grpc.ServerReadableStream<Buffer, Buffer> | grpc.ServerDuplexStream<Buffer, Buffer>, parse: (b: Buffer) => T): AsyncIterable<T> {

@@ -4,3 +4,5 @@ export { CounterFamily, HistogramFamily, createRpcMetrics, type CounterSeries, t
 export { InFlightCalls, toGrpcService, toServiceError } from "./grpc-adapter.js";
 export { createReflectionIndex } from "./reflection.js";
 export { messageDecoder } from "./message-decoder.js";
+export { messageEncoder } from "./message-encoder.js";
+export { useFastUtf8Encoding } from "./text-encoding.js";

@@ -6,6 +6,7 @@ import { fromBinary, protoInt64, ScalarType, type DescField, type DescMessage, t
 import { scalarZeroValue } from "@bufbuild/protobuf/reflect";
 import { getTextEncoding } from "@bufbuild/protobuf/wire";
 import { isWrapperDesc } from "@bufbuild/protobuf/wkt";
+import { compiledCodecSupports, IMPLICIT, WIRE_BIT32, WIRE_BIT64, WIRE_LENGTH, WIRE_VARINT, wireTypeOf } from "./message-support.js";
 
 type Decoder<D extends DescMessage> = (bytes: Uint8Array) => MessageShape<D>;
 type Msg = Record<string, unknown>;
@@ -31,7 +32,7 @@ const decoders = new WeakMap<DescMessage, Decoder<DescMessage>>();
  * handle, and its decoder returns undefined where it gives up.
  */
 export function fastMessageDecoder<D extends DescMessage>(schema: D): ((bytes: Uint8Array) => MessageShape<D> | undefined) | undefined {
-  if (!hostSupported || !reachableMessages(schema).every(supported)) return undefined;
+  if (!hostSupported || !compiledCodecSupports(schema)) return undefined;
   const plan = planOf(schema);
   return (bytes) => {
     try {
@@ -53,41 +54,10 @@ const scratchInt64 = new BigInt64Array(scratch);
 const scratchUint64 = new BigUint64Array(scratch);
 const hostSupported = protoInt64.supported && new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-const EDITION_PROTO3 = 999;
-const IMPLICIT = 2; // field presence
 const RECURSION_LIMIT = 100; // fromBinary's default
-const WIRE_VARINT = 0, WIRE_BIT64 = 1, WIRE_LENGTH = 2, WIRE_BIT32 = 5;
 
 /** Thrown to abandon the fast path. */
 const GIVE_UP = Symbol("give up");
-
-/** Every message type a message can contain, itself included. */
-function reachableMessages(root: DescMessage): DescMessage[] {
-  const seen = new Set<DescMessage>([root]);
-  for (const desc of seen) {
-    for (const f of desc.fields) if (f.message) seen.add(f.message);
-  }
-  return [...seen];
-}
-
-/**
- * Plain proto3 messages only. Not: proto2 and editions (defaults, required
- * fields, closed enums, groups, presence on the prototype chain), extensions,
- * jstype = JS_STRING, and google.protobuf.Struct fields, which protobuf-es
- * turns into JSON objects (except inside google.protobuf.Value).
- */
-function supported(desc: DescMessage): boolean {
-  if (desc.file.edition !== EDITION_PROTO3 || desc.proto.extensionRange.length > 0) return false;
-  if (desc.members.some((m) => m.localName === "__proto__")) return false; // an object literal key would set the prototype
-  return desc.fields.every(
-    (f) =>
-      !("delimitedEncoding" in f && f.delimitedEncoding) &&
-      !("longAsString" in f && f.longAsString) &&
-      (f.enum === undefined || f.enum.open) &&
-      (f.fieldKind !== "scalar" && f.fieldKind !== "enum" ? true : f.getDefaultValue() === undefined) &&
-      (f.message?.typeName !== "google.protobuf.Struct" || desc.typeName === "google.protobuf.Value"),
-  );
-}
 
 // How a field is read (Field.kind).
 const SCALAR = 0; // scalar or enum
@@ -185,23 +155,6 @@ function fieldReaders(f: DescField): [number, Field][] {
   }
 }
 
-function wireTypeOf(scalar: ScalarType): number {
-  switch (scalar) {
-    case ScalarType.STRING:
-    case ScalarType.BYTES:
-      return WIRE_LENGTH;
-    case ScalarType.DOUBLE:
-    case ScalarType.FIXED64:
-    case ScalarType.SFIXED64:
-      return WIRE_BIT64;
-    case ScalarType.FLOAT:
-    case ScalarType.FIXED32:
-    case ScalarType.SFIXED32:
-      return WIRE_BIT32;
-    default:
-      return WIRE_VARINT;
-  }
-}
 
 /**
  * A function returning a new message the way create() makes it: $typeName,
