@@ -2,6 +2,7 @@
 // and mounted on two listeners — gRPC on grpc-js (the fast path for every gRPC
 // client) and the web port on connect-node (Connect, gRPC-Web, JSON) with
 // /metrics — plus health, reflection, and graceful shutdown.
+import type * as http2 from "node:http2";
 import * as grpc from "@grpc/grpc-js";
 import type { DescService } from "@bufbuild/protobuf";
 import { createServiceImplSpec, type ConnectRouter, type ServiceImpl, type ServiceImplSpec } from "@connectrpc/connect";
@@ -13,6 +14,7 @@ import { HealthStatus, ServingStatus, healthService, monitorDependencies, type D
 import { instrument } from "./instrument.js";
 import { createRpcMetrics, type RpcMetrics } from "./metrics.js";
 import { createReflectionIndex, reflectionService, reflectionServices } from "./reflection.js";
+import { useStreamTables } from "./stream-table.js";
 import { useFastUtf8Encoding } from "./text-encoding.js";
 import { listenWeb, type WebListener } from "./web-listener.js";
 
@@ -105,6 +107,9 @@ export function createServer(options: ServerOptions) {
     const grpcPort = await new Promise<number>((resolve, reject) =>
       grpcServer.bindAsync(`${host.includes(":") ? `[${host}]` : host}:${listenOptions.grpcPort}`, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
     );
+    // grpc-js keeps its HTTP/2 servers private; without them, sessions keep Node's tables (only the GC notices).
+    const http2Servers = (grpcServer as unknown as { http2Servers?: Map<http2.Http2Server, unknown> }).http2Servers;
+    if (http2Servers instanceof Map) for (const h2 of http2Servers.keys()) h2.on("session", useStreamTables);
 
     // Web listener (connect-node): Connect, gRPC-Web, gRPC over h2c, plus plain HTTP endpoints.
     const routes = (router: ConnectRouter) => {

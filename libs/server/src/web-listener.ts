@@ -6,6 +6,7 @@ import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
 import type { Socket } from "node:net";
+import { useStreamTables } from "./stream-table.js";
 
 type RequestHandler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void;
 
@@ -36,6 +37,7 @@ export async function listenWeb(handler: RequestHandler, host: string, port: num
   });
   const h1Sockets = new Set<Socket>();
   h2.on("session", (session) => {
+    useStreamTables(session);
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
   });
