@@ -4,7 +4,8 @@
 // The RPC series sit on every call's hot path, so they are plain counters
 // updated with a few array writes and handed to prom-client only when
 // /metrics is scraped (prom-client's own labelled metrics hash their labels
-// on every update, a measurable share of a small call's cost).
+// on every update, a measurable share of a small call's cost). Services use
+// the same families (HistogramFamily, CounterFamily) for their own hot paths.
 import { Registry, collectDefaultMetrics } from "prom-client";
 
 /** The metrics of one method on one listener. */
