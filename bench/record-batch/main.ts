@@ -5,9 +5,9 @@
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { RecordBatchSchema } from "@fti/proto/fti/common/v1/record_batch_pb";
 import { decodeRecordBatch, encodeRecordBatch, recordBatchMessage, type TypedColumn } from "@fti/record-batch";
+import { numberOption } from "../options.js";
 
-const i = process.argv.indexOf("--rows");
-const rows = i > 0 ? Number(process.argv[i + 1]) : 100_000;
+const rows = numberOption("rows", 100_000);
 const columns: TypedColumn[] = [
   { name: "id", type: "int64", values: Array.from({ length: rows }, (_, r) => BigInt(r)) },
   { name: "event_time", type: "timestamp", values: Array.from({ length: rows }, (_, r) => new Date(1_700_000_000_000 + r)) },

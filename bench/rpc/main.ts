@@ -14,14 +14,10 @@ import { fileURLToPath } from "node:url";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { EchoRequestSchema } from "@fti/proto/fti/testing/v1/echo_pb";
 import { processCpuSeconds } from "../process-cpu.js";
+import { numberOption } from "../options.js";
 
-const args = process.argv.slice(2);
-const opt = (name: string, def: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
-const requests = opt("requests", 40_000);
-const rounds = opt("rounds", 3);
+const requests = numberOption("requests", 40_000);
+const rounds = numberOption("rounds", 3);
 const here = dirname(fileURLToPath(import.meta.url));
 
 try {

@@ -6,14 +6,10 @@
 import { create, fromBinary, toBinary, type DescMessage } from "@bufbuild/protobuf";
 import { GetFeatureVectorsRequestSchema, PredictRequestSchema } from "@fti/proto/fti/serving/v1/serving_pb";
 import { messageDecoder } from "@fti/server";
+import { numberOption } from "../options.js";
 
-const args = process.argv.slice(2);
-const opt = (name: string, def: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
-const decodes = opt("decodes", 20_000);
-const rounds = opt("rounds", 10);
+const decodes = numberOption("decodes", 20_000);
+const rounds = numberOption("rounds", 10);
 
 const ids = (n: number) => Array.from({ length: n }, (_, i) => BigInt(1_000_000 + i * 7919));
 const entities = (rows: number) => ({ rowCount: rows, columns: [{ name: "entity_id", data: { case: "int64Values" as const, value: { values: ids(rows) } } }] });

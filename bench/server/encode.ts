@@ -12,14 +12,10 @@ import { encodeRecordBatch, withEncodedField } from "@fti/record-batch";
 import type { ScalarType, Value } from "@fti/schema";
 import { messageEncoder, useFastUtf8Encoding } from "@fti/server";
 import { appendFeatureColumns } from "../../services/online-serving/src/vector-encoding.js";
+import { numberOption } from "../options.js";
 
-const args = process.argv.slice(2);
-const opt = (name: string, def: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
-const encodes = opt("encodes", 20_000);
-const rounds = opt("rounds", 10);
+const encodes = numberOption("encodes", 20_000);
+const rounds = numberOption("rounds", 10);
 
 useFastUtf8Encoding();
 

@@ -42,10 +42,6 @@ export class StreamTable<V> {
     }
   }
 
-  has(id: number): boolean {
-    return this.get(id) !== undefined;
-  }
-
   set(id: number, value: V): this {
     if (2 * (this.count + 1) > this.ids.length) this.grow();
     const mask = this.ids.length - 1;
