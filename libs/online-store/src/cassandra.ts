@@ -5,7 +5,7 @@
 import cassandra from "cassandra-driver";
 import { FailedPreconditionError, NotFoundError, UnavailableError } from "@fti/errors";
 import { silentLogger, type Logger } from "@fti/logger";
-import { entityKey, typeName, type FeatureGroupSchema, type FeatureType, type Row, type ScalarType, type Value } from "@fti/schema";
+import { entityKey, rowBuilder, typeName, type RowBuilder, type FeatureGroupSchema, type FeatureType, type Row, type ScalarType, type Value } from "@fti/schema";
 import {
   assertValidKeys,
   assertValidTable,
@@ -30,8 +30,18 @@ interface ReadPlan {
   /** Many entities per request (`key IN ?`), for a one-column key; else undefined. */
   inText: string | undefined;
   features: { name: string; type: FeatureType }[];
+  /** Makes an entity's values (in `features` order) into its row. */
+  buildValues: RowBuilder;
   keys: { name: string; type: FeatureType }[];
   nulls: Row;
+}
+
+/** The selected features of a result row, decoded. */
+function storedValues(plan: ReadPlan, raw: cassandra.types.Row): Row {
+  const { features } = plan;
+  const decoded = new Array<Value>(features.length);
+  for (let i = 0; i < features.length; i++) decoded[i] = fromCql(features[i]!.type, raw[features[i]!.name]);
+  return plan.buildValues(decoded);
 }
 
 const { Client, policies, types, errors } = cassandra;
@@ -236,6 +246,7 @@ export function createCassandraOnlineStore(options: CassandraOnlineStoreOptions)
         text: `${select} ${schema.primaryKey.map((k) => `${q(k)} = ?`).join(" AND ")}`,
         inText: inReadable ? `${select} ${q(only!)} IN ?` : undefined,
         features: features.map((name) => ({ name, type: featureType(schema, name) })),
+        buildValues: rowBuilder(features),
         keys: schema.primaryKey.map((name) => ({ name, type: featureType(schema, name) })),
         nulls: nullValues(features),
       };
@@ -257,11 +268,7 @@ export function createCassandraOnlineStore(options: CassandraOnlineStoreOptions)
       // A partition whose cells all expired can linger as a row without values.
       const eventTime = raw?.[schema.eventTime] as Date | null | undefined;
       let stored: StoredEntity | undefined;
-      if (raw && eventTime) {
-        const values: Row = {};
-        for (const f of plan.features) values[f.name] = fromCql(f.type, raw[f.name]);
-        stored = { values, eventTime };
-      }
+      if (raw && eventTime) stored = { values: storedValues(plan, raw), eventTime };
       return entityResult(schema, stored, plan.nulls, now);
     });
   }
@@ -284,9 +291,7 @@ export function createCassandraOnlineStore(options: CassandraOnlineStoreOptions)
         // A partition whose cells all expired can linger as a row without values.
         const eventTime = raw[schema.eventTime] as Date | null | undefined;
         if (!eventTime) continue;
-        const values: Row = {};
-        for (const f of plan.features) values[f.name] = fromCql(f.type, raw[f.name]);
-        stored.set(entityKey(schema, { [key.name]: fromCql(key.type, raw[key.name]) }), { values, eventTime });
+        stored.set(entityKey(schema, { [key.name]: fromCql(key.type, raw[key.name]) }), { values: storedValues(plan, raw), eventTime });
       }
     });
     return keys.map((k) => entityResult(schema, stored.get(entityKey(schema, k)), plan.nulls, now));

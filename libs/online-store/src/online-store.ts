@@ -2,7 +2,7 @@
 // version, for low-latency reads. One interface, one adapter per database; the
 // rules every adapter keeps (and the conformance suite checks) are here.
 import { InvalidArgumentError, type FieldViolation } from "@fti/errors";
-import { assertValidRows, entityKey, schemaViolations, valueProblem, type FeatureGroupSchema, type FeatureType, type Row, type Value } from "@fti/schema";
+import { assertValidRows, entityKey, rowBuilder, schemaViolations, valueProblem, type FeatureGroupSchema, type FeatureType, type Row, type Value } from "@fti/schema";
 
 /** One feature group version's online table. Every call takes it: the store keeps no table state. */
 export interface OnlineTable {
@@ -159,7 +159,7 @@ export interface StoredEntity {
 
 /** The selected features, all null: the values of a NOT_FOUND or EXPIRED entity. */
 export function nullValues(features: readonly string[]): Row {
-  return Object.fromEntries(features.map((f) => [f, null]));
+  return rowBuilder(features)(features.map(() => null));
 }
 
 /**

@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import pg from "pg";
 import { FailedPreconditionError, isUnavailable, NotFoundError, UnavailableError } from "@fti/errors";
 import { silentLogger, type Logger } from "@fti/logger";
-import { entityKey, typeName, type FeatureGroupSchema, type FeatureType, type Row, type ScalarType, type Value } from "@fti/schema";
+import { entityKey, rowBuilder, typeName, type RowBuilder, type FeatureGroupSchema, type FeatureType, type Row, type ScalarType, type Value } from "@fti/schema";
 import {
   assertValidKeys,
   assertValidTable,
@@ -33,6 +33,8 @@ interface ReadPlan {
   table: OnlineTable;
   /** Result column positions. */
   features: { name: string; type: FeatureType; at: number }[];
+  /** Makes an entity's values (in `features` order) into its row. */
+  buildValues: RowBuilder;
   keys: { name: string; type: FeatureType; at: number }[];
   eventTimeAt: number;
   nulls: Row;
@@ -317,6 +319,7 @@ export function createPostgresOnlineStore(options: PostgresOnlineStoreOptions): 
         decoders: names.map((n) => fieldDecoder(featureType(schema, n))),
         table,
         features: features.map((name) => ({ name, type: featureType(schema, name), at: at(name) })),
+        buildValues: rowBuilder(features),
         keys: schema.primaryKey.map((name) => ({ name, type: featureType(schema, name), at: at(name) })),
         eventTimeAt: at(schema.eventTime),
         nulls: nullValues(features),
@@ -406,9 +409,11 @@ export function createPostgresOnlineStore(options: PostgresOnlineStoreOptions): 
   function storedEntities(plan: ReadPlan, rows: unknown[][]): Map<string, StoredEntity> {
     const { schema } = plan.table;
     const stored = new Map<string, StoredEntity>();
+    const { features } = plan;
+    const decoded = new Array<Value>(features.length);
     for (const raw of rows) {
-      const values: Row = {};
-      for (const f of plan.features) values[f.name] = fromPg(f.type, raw[f.at]);
+      for (let i = 0; i < features.length; i++) decoded[i] = fromPg(features[i]!.type, raw[features[i]!.at]);
+      const values = plan.buildValues(decoded);
       const key: Row = {};
       for (const k of plan.keys) key[k.name] = fromPg(k.type, raw[k.at]);
       stored.set(entityKey(schema, key), { values, eventTime: raw[plan.eventTimeAt] as Date });

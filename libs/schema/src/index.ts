@@ -160,3 +160,4 @@ function keyPart(value: Value): string | number | boolean | null {
 }
 
 export { columnViolations, columnsToRows, rowsToColumns, validatedColumns, type ColumnBatch, type FeatureBatch } from "./columns.js";
+export { rowBuilder, type RowBuilder } from "./row-builder.js";
