@@ -3,6 +3,7 @@
 // is column-wise so a large batch costs one tight loop per feature.
 import { InvalidArgumentError, type FieldViolation } from "@fti/errors";
 import { rowViolations, valueProblem, type Feature, type FeatureGroupSchema, type Row, type Value } from "./index.js";
+import { rowBuilder } from "./row-builder.js";
 
 export interface ColumnBatch {
   rowCount: number;
@@ -113,11 +114,13 @@ function fastCheck(f: Feature): (value: Value) => boolean {
 /** Columns as rows (for small batches and tests; large batches stay columnar). */
 export function columnsToRows(batch: ColumnBatch): Row[] {
   const names = Object.keys(batch.columns);
+  const columns = names.map((name) => batch.columns[name]!);
+  const build = rowBuilder(names);
+  const values = new Array<Value>(names.length);
   const rows: Row[] = new Array(batch.rowCount);
   for (let i = 0; i < batch.rowCount; i++) {
-    const row: Row = {};
-    for (const name of names) row[name] = batch.columns[name]![i] ?? null;
-    rows[i] = row;
+    for (let j = 0; j < columns.length; j++) values[j] = columns[j]![i] ?? null;
+    rows[i] = build(values);
   }
   return rows;
 }

@@ -14,6 +14,9 @@ describe("rowBuilder", () => {
     expect(Object.keys(row)).toEqual(["b", "a", "c_2"]);
     // A new object each time (callers fill one scratch array per row).
     expect(build([2, 3, 4])).not.toBe(build([2, 3, 4]));
+    // Generated once per list of names.
+    expect(rowBuilder(["b", "a", "c_2"])).toBe(build);
+    expect(rowBuilder(["a", "b", "c_2"])).not.toBe(build);
   });
 
   it("keeps names that are not identifiers as plain own properties", () => {
