@@ -90,7 +90,6 @@ function contextFor(call: AnyCall, method: DescMethod, { inFlight }: GrpcService
   return ctx;
 }
 
-
 /** Ends a unary or client-streaming call; module-level so the sync path allocates no closures. */
 function finishUnary(call: AnyCall, ctx: GrpcCallContext, callback: grpc.sendUnaryData<Buffer>, output: DescMessage, failed: boolean, value: unknown) {
   let bytes: Buffer | undefined;
