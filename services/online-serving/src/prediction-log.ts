@@ -14,10 +14,10 @@ import { randomUUID } from "node:crypto";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { publishMessage, type NatsConnection } from "@fti/events";
 import type { Logger } from "@fti/logger";
-import { EventSchema } from "@fti/proto/fti/events/v1/events_pb";
-import { PredictionLogSchema, type PredictionLog as PredictionLogMessage } from "@fti/proto/fti/events/v1/events_pb";
+import { EventSchema, PredictionLogBatchSchema } from "@fti/proto/fti/events/v1/events_pb";
 import { create } from "@bufbuild/protobuf";
 import { ColumnBuilder, encodeRecordBatch, withEncodedField, type TypedColumn } from "@fti/record-batch";
+import { encodePredictionLog } from "./prediction-log-encoding.js";
 
 export interface PredictionRecord {
   deployment: string;
@@ -135,7 +135,10 @@ export function createPredictionLog(options: PredictionLogOptions): PredictionLo
           resource: first.deployment,
           payload: {
             case: "predictionLogBatch",
-            value: { deployment: first.deployment, deploymentRevision: first.revision, logs: logs.map((l) => l.message()), droppedCount: dropped },
+            value: logs.reduce(
+              (batch, l) => withEncodedField(batch, 3, l.encoded()),
+              create(PredictionLogBatchSchema, { deployment: first.deployment, deploymentRevision: first.revision, droppedCount: dropped }),
+            ),
           },
         },
         { msgId: id },
@@ -223,19 +226,19 @@ class LogBuilder {
     this.outputs.add(r.outputs, r.rowCount);
   }
 
-  /** The log as a message, its record batches encoded directly (protobuf-es's generic encoder takes milliseconds on a few hundred rows × 50 features, all of them on the event loop). */
-  message(): PredictionLogMessage {
-    const log = create(PredictionLogSchema, {
+  /** The PredictionLog message's bytes, written directly (see prediction-log-encoding.ts). */
+  encoded(): Uint8Array {
+    return encodePredictionLog({
       model: this.model,
       featureView: this.featureView,
       shadow: this.shadow,
       requestIds: this.requestIds,
-      timeMicros: this.timeMs.map((ms) => BigInt(ms) * 1000n),
+      timeMs: this.timeMs,
       latencyMicros: this.latencyMicros,
+      entities: this.entities.encoded(),
+      features: this.features.encoded(),
+      outputs: this.outputs.encoded(),
     });
-    withEncodedField(log, 7, this.entities.encoded());
-    withEncodedField(log, 8, this.features.encoded());
-    return withEncodedField(log, 9, this.outputs.encoded());
   }
 }
 
