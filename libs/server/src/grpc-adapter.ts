@@ -236,7 +236,6 @@ function sendHeaders(call: AnyCall, ctx: GrpcCallContext) {
   if (headers) call.sendMetadata(headers);
 }
 
-
 /** A thrown value as a grpc-js status, with google.rpc.Status details. */
 export function toServiceError(err: unknown, trailers?: grpc.Metadata): Partial<grpc.StatusObject> {
   const connectError = ConnectError.from(err);

@@ -155,7 +155,6 @@ function fieldReaders(f: DescField): [number, Field][] {
   }
 }
 
-
 /**
  * A function returning a new message the way create() makes it: $typeName,
  * then each oneof ({ case: undefined }) and each field with implicit presence

@@ -160,7 +160,6 @@ function tagOf(fieldNo: number, wireType: number): number {
   return ((fieldNo << 3) | wireType) >>> 0;
 }
 
-
 // ------------------------------------------------------------ encoding state
 // One encoding at a time: encode() runs to completion, synchronously.
 
