@@ -6,4 +6,4 @@ export { fitTransformations } from "./transformations/fit.js";
 export { compileTransformations, type TransformationPipeline } from "./transformations/pipeline.js";
 export { transformationViolations, outputName } from "./transformations/rules.js";
 export { functions as expressionFunctions } from "./expression/functions.js";
-export { batchLength, featureTypeFromProto, valueFromProto, valueToProto, type Column, type Columns } from "./values.js";
+export { batchLength, copyToExtend, featureTypeFromProto, valueFromProto, valueToProto, type Column, type Columns } from "./values.js";

@@ -8,7 +8,7 @@ import { typeName, type FeatureType, type Row, type Value } from "@fti/schema";
 import { compile } from "./expression/compiler.js";
 import { describeExpressionError, ExpressionError } from "./expression/errors.js";
 import { inputType, outputConverter, type RuntimeValue } from "./expression/types.js";
-import { batchLength, featureTypeFromProto, type Column, type Columns } from "./values.js";
+import { batchLength, copyToExtend, featureTypeFromProto, type Column, type Columns } from "./values.js";
 
 /** An on-demand feature in @fti/schema's terms (the proto message is accepted too). */
 export interface OnDemandFeatureSpec {
@@ -125,14 +125,14 @@ export function compileOnDemandFeatures(
     evaluateVector,
     applyVector(row) {
       const values = evaluateVector(row);
-      const out: Row = { ...row };
+      const out: Row = copyToExtend(row);
       columns.forEach((c, j) => (out[c.name] = values[j]!));
       return out;
     },
     evaluateBatch,
     applyBatch(input, rowCount) {
       const values = evaluateBatch(input, rowCount);
-      const out: Columns = { ...input };
+      const out: Columns = copyToExtend(input);
       columns.forEach((c, j) => (out[c.name] = values[j]!));
       return out;
     },

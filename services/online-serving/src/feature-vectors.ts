@@ -5,7 +5,7 @@
 // on-demand features and, when asked, the fitted transformations.
 import type { EntityFeatures, OnlineStore } from "@fti/online-store";
 import type { FeatureType, Row, Value } from "@fti/schema";
-import type { Columns, TransformationPipeline } from "@fti/transforms";
+import { copyToExtend, type Columns, type TransformationPipeline } from "@fti/transforms";
 import { entityKeys, type FeatureViewPlan } from "./feature-view-plan.js";
 import type { EntityBatch } from "./request-batches.js";
 
@@ -123,7 +123,7 @@ export async function readFeatureVectors(store: OnlineStore, plan: FeatureViewPl
   // Without on-demand features the looked-up columns are already every output, in view order.
   if (!plan.onDemand) return { rowCount: n, columns };
 
-  const inputs: Columns = { ...requestData };
+  const inputs: Columns = copyToExtend(requestData);
   for (const c of columns) inputs[c.name] = c.values;
   const computed = plan.onDemand.evaluateBatch(inputs, n);
   plan.onDemand.columns.forEach((c, j) => columns.push(derivedColumn(c.name, c.type, computed[j]!, undefined)));
@@ -137,7 +137,7 @@ export async function readFeatureVectors(store: OnlineStore, plan: FeatureViewPl
  * statuses and event times of its input column: they tell what the store held.
  */
 export function applyTransformations(vectors: FeatureVectors, pipeline: TransformationPipeline, sourceOf: ReadonlyMap<string, string>, requestData: Columns): FeatureVectors {
-  const input: Columns = { ...requestData };
+  const input: Columns = copyToExtend(requestData);
   const byName = new Map(vectors.columns.map((c) => [c.name, c]));
   for (const c of vectors.columns) input[c.name] = c.values;
   const out = pipeline.applyBatch(input, vectors.rowCount);

@@ -184,8 +184,8 @@ export function createOnlineServing(deps: OnlineServingDependencies) {
       time: at,
       latencyMicros: Math.round((performance.now() - started) * 1000),
       rowCount: entities.rowCount,
-      entities: serving.view.servingKeys.map((k) => ({ ...k, values: entities.columns[k.name]! })),
-      features: [...vectors.columns, ...serving.view.requestParameters.map((p) => ({ ...p, values: requestData[p.name]! }))],
+      entities: serving.view.servingKeys.map((k) => ({ name: k.name, type: k.type, values: entities.columns[k.name]! })),
+      features: [...vectors.columns, ...serving.view.requestParameters.map((p) => ({ name: p.name, type: p.type, values: requestData[p.name]! }))],
       outputs,
     });
   }

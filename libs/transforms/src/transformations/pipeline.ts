@@ -4,7 +4,7 @@
 import { InvalidArgumentError } from "@fti/errors";
 import type { FittedTransformation } from "@fti/proto/fti/registry/v1/transformations_pb";
 import type { Row, Value } from "@fti/schema";
-import { batchLength, type Column, type Columns } from "../values.js";
+import { batchLength, copyToExtend, type Column, type Columns } from "../values.js";
 import { compileStep, type Step } from "./kernels.js";
 import { transformationViolations } from "./rules.js";
 
@@ -39,12 +39,12 @@ export function compileTransformations(fitted: readonly FittedTransformation[], 
   return {
     columns,
     applyVector(row) {
-      const out: Row = { ...row };
+      const out: Row = copyToExtend(row);
       for (const step of steps) out[step.output] = step.kernel(out[step.input]);
       return out;
     },
     applyBatch(input, rowCount = batchLength(input)) {
-      const out: Columns = { ...input };
+      const out: Columns = copyToExtend(input);
       for (const step of steps) {
         const source = out[step.input];
         const values: Value[] = new Array(rowCount);
