@@ -184,6 +184,7 @@ export function createOnlineServing(deps: OnlineServingDependencies) {
       time: at,
       latencyMicros: Math.round((performance.now() - started) * 1000),
       rowCount: entities.rowCount,
+      // Literals, not { ...k, values }: see copyToExtend in @fti/transforms (a new hidden class per request).
       entities: serving.view.servingKeys.map((k) => ({ name: k.name, type: k.type, values: entities.columns[k.name]! })),
       features: [...vectors.columns, ...serving.view.requestParameters.map((p) => ({ name: p.name, type: p.type, values: requestData[p.name]! }))],
       outputs,
