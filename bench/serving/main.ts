@@ -128,6 +128,26 @@ function percentile(sorted: number[], p: number): number {
 }
 const ms = (x: number) => x.toFixed(3).padStart(7);
 
+/**
+ * The server's own histogram of time in the handler (from the decoded request
+ * to the response handed to grpc-js) for `method`: count per bucket bound.
+ * Beside the client's percentiles it tells the tail inside the handler (store
+ * round trip, event-loop turns) from the tail in transport and scheduling.
+ */
+async function handlerTimes(server: Server, method: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${server.webPort}/metrics`)).text();
+  const counts = new Map<string, number>();
+  for (const line of text.split("\n")) {
+    const m = line.match(/^fti_rpc_duration_seconds_bucket\{(.*)\} (\d+)/);
+    if (!m || !m[1]!.includes(`/${method}"`)) continue;
+    const le = m[1]!.match(/le="([^"]+)"/)![1]!;
+    counts.set(le, (counts.get(le) ?? 0) + Number(m[2])); // summed over status codes
+  }
+  for (const le of ["0.001", "0.0025", "0.005", "+Inf"]) counts.set(le, counts.get(le) ?? 0);
+  return counts;
+}
+const pct = (part: number, whole: number) => `${whole ? ((100 * part) / whole).toFixed(2) : "0"}%`;
+
 /** Open-loop load from the Go load generator; latency percentiles, and the server's CPU per request. */
 async function load(server: Server, method: "GetFeatureVectors" | "Predict", requests: Uint8Array[], targetRate: number, profileName: string) {
   const rate = Math.max(1, Math.round(targetRate * rateScale));
@@ -148,6 +168,7 @@ async function load(server: Server, method: "GetFeatureVectors" | "Predict", req
     return byPid;
   };
   const pg0 = diag ? pgSeconds() : new Map<string, number>();
+  const handler0 = diag ? await handlerTimes(server, method) : undefined;
   const result = await openLoop({ address: server.address, method: `/${OnlineServingService.typeName}/${method}`, bodies: requests, rate, seconds, warmupSeconds });
   const cpu = processCpuSeconds(server.child.pid!) - cpuBefore;
   const pgCpu = diag ? [...pgSeconds()].reduce((sum, [pid, after]) => sum + after - (pg0.get(pid) ?? 0), 0) : 0;
@@ -156,6 +177,10 @@ async function load(server: Server, method: "GetFeatureVectors" | "Predict", req
     for (const g of server.gcPauses) byKind.set(g.kind, [...(byKind.get(g.kind) ?? []), g.ms]);
     const gcText = [...byKind].map(([k, xs]) => `${k}: n=${xs.length} total=${xs.reduce((a, b) => a + b, 0).toFixed(1)}ms max=${Math.max(...xs).toFixed(1)}ms >5ms=${xs.filter((x) => x > 5).length}`).join("; ");
     console.log(`  [diag ${profileName}] postgres cpu ${(pgCpu / (seconds + warmupSeconds) * 100).toFixed(0)}% of a core; server cpu ${(cpu / (seconds + warmupSeconds) * 100).toFixed(0)}%; load generator cpu ${result.cpuMicrosPerCall.toFixed(0)} µs/call, sent late p99 ${result.lateP99} ms; max latency ${result.max} ms`);
+    const handler = await handlerTimes(server, method);
+    const over = (le: string) => handler.get("+Inf")! - handler0!.get("+Inf")! - (handler.get(le)! - handler0!.get(le)!);
+    const runCalls = handler.get("+Inf")! - handler0!.get("+Inf")!;
+    console.log(`  [diag ${profileName}] server-side handler time (fti_rpc_duration_seconds, incl. warm-up): >1 ms ${pct(over("0.001"), runCalls)}, >2.5 ms ${pct(over("0.0025"), runCalls)}, >5 ms ${pct(over("0.005"), runCalls)} of ${runCalls} calls`);
     console.log(`  [diag ${profileName}] server gc pauses (whole run incl. warm-up): ${gcText}`);
   }
   const totalSent = result.sent + Math.round(rate * warmupSeconds);
