@@ -48,7 +48,13 @@ function instrumentMethod(spec: MethodImplSpec, { listener, logger, metrics, log
     const error = toConnectError(err, logger, { rpc, listener });
     m.end(started, codeName(error.code));
     const fields = { rpc, listener, code: codeName(error.code), ms: +(performance.now() - started).toFixed(2), error: error.rawMessage };
-    if (error.code === Code.Internal || error.code === Code.Unavailable || error.code === Code.Unknown) logger.warn("rpc failed", fields);
+    if (error.code === Code.Internal || error.code === Code.Unavailable || error.code === Code.Unknown) {
+      // What a driver said about an outage (no host, all connections busy,
+      // a timeout) is for the operator, not the client: its first line (some
+      // drivers append their inner errors' stacks).
+      const cause = (err as { cause?: unknown } | undefined)?.cause;
+      logger.warn("rpc failed", cause instanceof Error ? { ...fields, cause: cause.message.split("\n", 1)[0] } : fields);
+    }
     else if (logRequests) logger.debug("rpc failed", fields);
     return error;
   };

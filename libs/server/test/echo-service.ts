@@ -3,7 +3,7 @@ import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { create } from "@bufbuild/protobuf";
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { EchoResponseSchema, EchoService } from "@fti/proto/fti/testing/v1/echo_pb";
-import { InvalidArgumentError } from "@fti/errors";
+import { InvalidArgumentError, UnavailableError } from "@fti/errors";
 
 export const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
@@ -35,6 +35,10 @@ export function echoService(probe: EchoProbe = { aborted: 0, completed: 0 }): Pa
       }
       if (req.failCode === Code.InvalidArgument) throw InvalidArgumentError.field("message", `"${req.message}" is not acceptable`);
       if (req.failCode === Code.Internal) throw new Error("secret internal detail: relation users does not exist");
+      if (req.failCode === Code.Unavailable) {
+        // As a store's driver reports an outage: its message, then its inner errors' stacks.
+        throw new UnavailableError("the echo store is unavailable", { cause: new Error("All connections to host 127.0.0.1:9042 are busy\n    at HostConnectionPool.borrowConnection (pool.js:115:13)") });
+      }
       if (req.failCode !== 0) throw new ConnectError(`asked to fail with ${req.failCode}`, req.failCode as Code);
       ctx.responseTrailer.set("x-echo-length", String(req.message.length));
       probe.completed++;

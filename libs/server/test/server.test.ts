@@ -99,6 +99,15 @@ describe("gRPC listener (grpc-js)", () => {
     expect(JSON.stringify(logged)).toContain("relation users does not exist");
   });
 
+  it("logs an outage's cause for the operator (its first line), and sends the client only UNAVAILABLE and the domain message", async () => {
+    logged.length = 0;
+    const err = await unary(client, EchoService.method.echo, { failCode: Code.Unavailable }).catch((e) => e);
+    expect(err.code).toBe(grpc.status.UNAVAILABLE);
+    expect(err.details).toBe("the echo store is unavailable");
+    const warning = logged.find((l) => l.level === "warn" && l.message === "rpc failed");
+    expect(warning?.fields).toMatchObject({ code: "Unavailable", error: "the echo store is unavailable", cause: "All connections to host 127.0.0.1:9042 are busy" });
+  });
+
   it("answers a malformed request body with INVALID_ARGUMENT", async () => {
     const err = await unaryRaw(client, "/fti.testing.v1.EchoService/Echo", Buffer.from([0x0a, 0xff, 0xff])).catch((e) => e);
     expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
