@@ -54,8 +54,7 @@ function instrumentMethod(spec: MethodImplSpec, { listener, logger, metrics, log
       // drivers append their inner errors' stacks).
       const cause = (err as { cause?: unknown } | undefined)?.cause;
       logger.warn("rpc failed", cause instanceof Error ? { ...fields, cause: cause.message.split("\n", 1)[0] } : fields);
-    }
-    else if (logRequests) logger.debug("rpc failed", fields);
+    } else if (logRequests) logger.debug("rpc failed", fields);
     return error;
   };
   const ok = (started: number) => {
