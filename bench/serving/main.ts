@@ -178,8 +178,9 @@ async function load(server: Server, method: "GetFeatureVectors" | "Predict", req
     const gcText = [...byKind].map(([k, xs]) => `${k}: n=${xs.length} total=${xs.reduce((a, b) => a + b, 0).toFixed(1)}ms max=${Math.max(...xs).toFixed(1)}ms >5ms=${xs.filter((x) => x > 5).length}`).join("; ");
     console.log(`  [diag ${profileName}] postgres cpu ${(pgCpu / (seconds + warmupSeconds) * 100).toFixed(0)}% of a core; server cpu ${(cpu / (seconds + warmupSeconds) * 100).toFixed(0)}%; load generator cpu ${result.cpuMicrosPerCall.toFixed(0)} µs/call, sent late p99 ${result.lateP99} ms; max latency ${result.max} ms`);
     const handler = await handlerTimes(server, method);
-    const over = (le: string) => handler.get("+Inf")! - handler0!.get("+Inf")! - (handler.get(le)! - handler0!.get(le)!);
-    const runCalls = handler.get("+Inf")! - handler0!.get("+Inf")!;
+    const inRun = (le: string) => handler.get(le)! - handler0!.get(le)!; // calls of this run at or under `le`
+    const runCalls = inRun("+Inf");
+    const over = (le: string) => runCalls - inRun(le);
     console.log(`  [diag ${profileName}] server-side handler time (fti_rpc_duration_seconds, incl. warm-up): >1 ms ${pct(over("0.001"), runCalls)}, >2.5 ms ${pct(over("0.0025"), runCalls)}, >5 ms ${pct(over("0.005"), runCalls)} of ${runCalls} calls`);
     console.log(`  [diag ${profileName}] server gc pauses (whole run incl. warm-up): ${gcText}`);
   }
