@@ -339,15 +339,18 @@ export function createPostgresOnlineStore(options: PostgresOnlineStoreOptions): 
     const now = options.now ?? new Date();
     if (keys.length === 0) return [];
     const stored = await new Promise<Map<string, StoredEntity>>((resolve, reject) => {
-      plan.waiting.push({ keys, resolve, reject });
-      waitingPlans.add(plan);
+      // A plan is queued once, with its first waiting read.
+      if (plan.waiting.push({ keys, resolve, reject }) === 1) waitingPlans.push(plan);
       scheduleFlush();
     });
     return keys.map((key) => entityResult(schema, stored.get(entityKey(schema, key)), plan.nulls, now));
   }
 
-  // Plans with reads waiting, and round trips in flight.
-  const waitingPlans = new Set<ReadPlan>();
+  // Plans with reads waiting, and round trips in flight. An array, not a Set:
+  // a long-lived Set that empties and fills on every flush reallocates its
+  // table each time, in old space, which fills it with garbage for the next
+  // full GC (the long pauses).
+  const waitingPlans: ReadPlan[] = [];
   let flushScheduled = false;
   let readsInFlight = 0;
 
@@ -361,20 +364,22 @@ export function createPostgresOnlineStore(options: PostgresOnlineStoreOptions): 
 
   function flush() {
     flushScheduled = false;
-    while (waitingPlans.size && readsInFlight < maxReadsInFlight) {
+    while (waitingPlans.length && readsInFlight < maxReadsInFlight) {
       const parts: ReadPart[] = [];
+      let stillWaiting = 0;
       for (const plan of waitingPlans) {
         let count = 0;
         let taken = 0;
         while (taken < plan.waiting.length && (taken === 0 || count + plan.waiting[taken]!.keys.length <= maxCoalescedKeys)) count += plan.waiting[taken++]!.keys.length;
         const reads = plan.waiting.splice(0, taken);
-        if (plan.waiting.length === 0) waitingPlans.delete(plan);
+        if (plan.waiting.length) waitingPlans[stillWaiting++] = plan;
         parts.push({ plan, reads, keys: reads.length === 1 ? reads[0]!.keys : reads.flatMap((r) => r.keys) });
       }
+      waitingPlans.length = stillWaiting;
       readsInFlight++;
       void readParts(parts).finally(() => {
         readsInFlight--;
-        if (waitingPlans.size) scheduleFlush();
+        if (waitingPlans.length) scheduleFlush();
       });
     }
   }

@@ -117,6 +117,39 @@ describe("postgres online store", () => {
     }
   });
 
+  it("queues reads past the coalescing cap and the round trips in flight: every read gets its own answer", async () => {
+    const pool = new pg.Pool({ connectionString, max: 1 });
+    const store = createPostgresOnlineStore({ pool, schema });
+    const group = (featureGroup: string): OnlineTable => ({
+      project: "p",
+      featureGroup,
+      version: 1,
+      schema: { primaryKey: ["id"], eventTime: "ts", features: [{ name: "id", type: "int64" }, { name: "ts", type: "timestamp" }, { name: "x", type: "double" }] },
+    });
+    const tables = [group("queue_a"), group("queue_b"), group("queue_c")];
+    try {
+      const ts = new Date();
+      for (const [t, table] of tables.entries()) {
+        await store.ensureTable(table);
+        await store.upsert(table, Array.from({ length: 500 }, (_, i) => ({ id: BigInt(i), ts, x: t * 1000 + i })));
+      }
+      // 3 tables × 40 reads × 100 keys, issued in one turn: 4,000 keys a table, past
+      // the 1,000 keys one round trip coalesces and the 4 round trips in flight.
+      const reads = tables.flatMap((table, t) =>
+        Array.from({ length: 40 }, (_, r) => {
+          const ids = Array.from({ length: 100 }, (_, k) => (r * 37 + k * 11) % 600); // ids ≥ 500 are absent
+          return store.read(table, ids.map((id) => ({ id: BigInt(id) }))).then((got) => ({ t, ids, got }));
+        }),
+      );
+      for (const { t, ids, got } of await Promise.all(reads)) {
+        expect(got.map((e) => (e.status === "PRESENT" ? e.values.x : e.status))).toEqual(ids.map((id) => (id < 500 ? t * 1000 + id : "NOT_FOUND")));
+      }
+    } finally {
+      await store.close();
+      await pool.end();
+    }
+  });
+
   it("reads the selection an array holds now, when the caller reuses and changes the array", async () => {
     const store = createPostgresOnlineStore({ connectionString, schema });
     try {
