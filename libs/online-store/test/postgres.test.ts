@@ -32,6 +32,13 @@ describe("postgres online store", () => {
     await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await admin.end();
   });
+  /** A feature group keyed by an int64 id, with one double feature x. */
+  const group = (featureGroup: string): OnlineTable => ({
+    project: "p",
+    featureGroup,
+    version: 1,
+    schema: { primaryKey: ["id"], eventTime: "ts", features: [{ name: "id", type: "int64" }, { name: "ts", type: "timestamp" }, { name: "x", type: "double" }] },
+  });
 
   it("deletes expired rows on its own when given a sweep interval", async () => {
     const store = createOnlineStore({ type: "postgres", connectionString, schema, sweepIntervalMs: 100 });
@@ -82,12 +89,6 @@ describe("postgres online store", () => {
     // One connection, so every read shares it and the statements it has prepared.
     const pool = new pg.Pool({ connectionString, max: 1 });
     const store = createPostgresOnlineStore({ pool, schema });
-    const group = (featureGroup: string): OnlineTable => ({
-      project: "p",
-      featureGroup,
-      version: 1,
-      schema: { primaryKey: ["id"], eventTime: "ts", features: [{ name: "id", type: "int64" }, { name: "ts", type: "timestamp" }, { name: "x", type: "double" }] },
-    });
     const [a, b, c] = [group("a"), group("b"), group("c")];
     try {
       const ts = new Date("2026-01-02T03:04:05.678Z");
@@ -120,12 +121,6 @@ describe("postgres online store", () => {
   it("queues reads past the coalescing cap and the round trips in flight: every read gets its own answer", async () => {
     const pool = new pg.Pool({ connectionString, max: 1 });
     const store = createPostgresOnlineStore({ pool, schema });
-    const group = (featureGroup: string): OnlineTable => ({
-      project: "p",
-      featureGroup,
-      version: 1,
-      schema: { primaryKey: ["id"], eventTime: "ts", features: [{ name: "id", type: "int64" }, { name: "ts", type: "timestamp" }, { name: "x", type: "double" }] },
-    });
     const tables = [group("queue_a"), group("queue_b"), group("queue_c")];
     try {
       const ts = new Date();
